@@ -1,0 +1,27 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path, re_path
+from django.views.static import serve
+
+from connect import views as connect_views
+
+urlpatterns = [
+    path("", connect_views.home, name="home"),
+    path("healthz", connect_views.healthz, name="healthz"),
+    path("robots.txt", connect_views.robots_txt, name="robots_txt"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/", include("allauth.urls")),
+    path("admin/", admin.site.urls),
+    path("", include("connect.urls")),
+]
+
+if settings.SERVE_MEDIA:
+    # Development and tests only; production serves uploads from object storage or the
+    # front web server. Uploaded avatars are re-encoded images, never HTML.
+    urlpatterns += [
+        re_path(
+            r"^%s(?P<path>.*)$" % settings.MEDIA_URL.lstrip("/"),
+            serve,
+            {"document_root": settings.MEDIA_ROOT},
+        )
+    ]

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class PayoutsConfig(AppConfig):
+    """Order events, commissions, the ledger, payouts and Stripe."""
+
+    name = "payouts"
+    verbose_name = _("Payouts")
