@@ -20,7 +20,7 @@ if settings.SERVE_MEDIA:
     # front web server. Uploaded avatars are re-encoded images, never HTML.
     urlpatterns += [
         re_path(
-            r"^%s(?P<path>.*)$" % settings.MEDIA_URL.lstrip("/"),
+            r"^{}(?P<path>.*)$".format(settings.MEDIA_URL.lstrip("/")),
             serve,
             {"document_root": settings.MEDIA_ROOT},
         )

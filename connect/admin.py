@@ -56,7 +56,15 @@ class AuditEntryAdmin(admin.ModelAdmin):
     list_display = ("created_at", "action", "actor", "target_type", "target_id")
     list_filter = ("action",)
     search_fields = ("action", "target_id", "actor__email")
-    readonly_fields = ("created_at", "actor", "action", "target_type", "target_id", "before", "after")
+    readonly_fields = (
+        "created_at",
+        "actor",
+        "action",
+        "target_type",
+        "target_id",
+        "before",
+        "after",
+    )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -8,8 +8,8 @@ from django import forms
 from django.conf.locale import LANG_INFO
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
-from django_countries.fields import LazyTypedChoiceField
 from django_countries import countries
+from django_countries.fields import LazyTypedChoiceField
 
 from connect.handles import validate_handle
 from connect.models import Niche, SocialPlatform
@@ -17,8 +17,34 @@ from connect.services import SocialAccountInput
 from connect.social import MAX_FOLLOWERS, parse_social_account
 
 SPOKEN_LANGUAGES = (
-    "en", "pl", "es", "de", "fr", "it", "pt", "nl", "cs", "sk", "ro", "hu", "sv", "da",
-    "fi", "el", "uk", "lt", "lv", "et", "hr", "sl", "bg", "ca", "gl", "eu", "tr", "ar",
+    "en",
+    "pl",
+    "es",
+    "de",
+    "fr",
+    "it",
+    "pt",
+    "nl",
+    "cs",
+    "sk",
+    "ro",
+    "hu",
+    "sv",
+    "da",
+    "fi",
+    "el",
+    "uk",
+    "lt",
+    "lv",
+    "et",
+    "hr",
+    "sl",
+    "bg",
+    "ca",
+    "gl",
+    "eu",
+    "tr",
+    "ar",
 )
 LANGUAGE_CHOICES = [(code, LANG_INFO[code]["name_local"]) for code in SPOKEN_LANGUAGES]
 
@@ -78,7 +104,7 @@ class CreatorProfileForm(BootstrapFormMixin, forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["country"].choices = [("", _("Choose your country"))] + list(countries)
+        self.fields["country"].choices = [("", _("Choose your country")), *list(countries)]
         self._style_widgets()
 
     def clean_handle(self) -> str:
@@ -122,8 +148,9 @@ class SocialAccountForm(BootstrapFormMixin, forms.Form):
         return data
 
     def to_input(self) -> SocialAccountInput | None:
-        data = self.cleaned_data
-        if data.get("empty"):
+        data = getattr(self, "cleaned_data", None)
+        # Untouched extra rows are not validated at all and have no cleaned data.
+        if not data or data.get("empty"):
             return None
         return SocialAccountInput(
             platform=data["platform"],
@@ -132,7 +159,9 @@ class SocialAccountForm(BootstrapFormMixin, forms.Form):
         )
 
 
-SocialAccountFormSet = forms.formset_factory(SocialAccountForm, extra=2, max_num=12, absolute_max=12)
+SocialAccountFormSet = forms.formset_factory(
+    SocialAccountForm, extra=2, max_num=12, absolute_max=12
+)
 
 
 class DirectoryFilterForm(BootstrapFormMixin, forms.Form):
@@ -159,5 +188,5 @@ class DirectoryFilterForm(BootstrapFormMixin, forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["country"].choices = [("", _("All countries"))] + list(countries)
+        self.fields["country"].choices = [("", _("All countries")), *list(countries)]
         self._style_widgets()

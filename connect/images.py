@@ -49,16 +49,20 @@ def reencode_avatar(upload: UploadedFile) -> ContentFile[bytes]:
             image.load()
     except ValidationError:
         raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError,
-            Image.DecompressionBombWarning) as exc:
+    except (
+        UnidentifiedImageError,
+        OSError,
+        SyntaxError,
+        ValueError,
+        Image.DecompressionBombError,
+        Image.DecompressionBombWarning,
+    ) as exc:
         raise ValidationError(
             _("This file is not a valid image. Upload a JPEG, PNG or WebP picture."),
             code="invalid_image",
         ) from exc
     if image_format not in ALLOWED_FORMATS:
-        raise ValidationError(
-            _("Upload a JPEG, PNG or WebP picture."), code="invalid_format"
-        )
+        raise ValidationError(_("Upload a JPEG, PNG or WebP picture."), code="invalid_format")
     image = ImageOps.exif_transpose(image)
     image = image.convert("RGBA" if image.mode in {"RGBA", "LA", "P"} else "RGB")
     size = settings.AVATAR_SIZE_PX

@@ -8,6 +8,7 @@ from typing import Any
 
 from allauth.account.models import EmailAddress
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
@@ -39,6 +40,13 @@ def _snapshot(profile: CreatorProfile) -> dict[str, Any]:
     data["niches"] = sorted(profile.niches.values_list("slug", flat=True)) if profile.pk else []
     data["avatar"] = profile.avatar.name if profile.avatar else ""
     return data
+
+
+def _processed_avatar(upload: UploadedFile) -> ContentFile[bytes]:
+    try:
+        return reencode_avatar(upload)
+    except ValidationError as exc:
+        raise ValidationError({"avatar": exc.error_list}) from exc
 
 
 def _save_handle(profile: CreatorProfile) -> None:
@@ -91,12 +99,15 @@ def creator_profile_create(
         languages=list(dict.fromkeys(languages)),
     )
     if avatar is not None:
-        profile.avatar = reencode_avatar(avatar)  # type: ignore[assignment]
+        profile.avatar = _processed_avatar(avatar)  # type: ignore[assignment]
     _save_handle(profile)
     profile.niches.set(niches)
     _social_accounts_replace(profile=profile, accounts=social_accounts)
     audit_record(
-        actor=user, action="connect.creator_profile.created", target=profile, after=_snapshot(profile)
+        actor=user,
+        action="connect.creator_profile.created",
+        target=profile,
+        after=_snapshot(profile),
     )
     return profile
 
@@ -131,7 +142,7 @@ def creator_profile_update(
     profile.country = country  # type: ignore[assignment]
     profile.languages = list(dict.fromkeys(languages))
     if avatar is not None:
-        profile.avatar = reencode_avatar(avatar)  # type: ignore[assignment]
+        profile.avatar = _processed_avatar(avatar)  # type: ignore[assignment]
     elif remove_avatar:
         profile.avatar = ""  # type: ignore[assignment]
     _save_handle(profile)

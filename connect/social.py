@@ -91,7 +91,9 @@ def parse_social_account(platform: str, value: str) -> ParsedSocialAccount:
             % {"handle": handle, "platform": label},
             code="handle",
         )
-    return ParsedSocialAccount(platform=platform, handle=handle, url=rule.url_template.format(handle))
+    return ParsedSocialAccount(
+        platform=platform, handle=handle, url=rule.url_template.format(handle)
+    )
 
 
 def _handle_from_url(rule: PlatformRule, value: str, label: str) -> str:
@@ -128,5 +130,7 @@ def _parse_other(value: str) -> ParsedSocialAccount:
 
 def validate_follower_count(value: int) -> int:
     if value < 0 or value > MAX_FOLLOWERS:
-        raise ValidationError(_("Enter a follower count between 0 and 10 billion."), code="followers")
+        raise ValidationError(
+            _("Enter a follower count between 0 and 10 billion."), code="followers"
+        )
     return value

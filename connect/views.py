@@ -19,7 +19,11 @@ from connect.forms import CreatorProfileForm, DirectoryFilterForm, SocialAccount
 from connect.health import health_report
 from connect.models import CreatorProfile, User
 from connect.permissions import creator_required, directory_access_required
-from connect.selectors import DirectoryFilters, creator_directory_list, creator_profile_get_by_handle
+from connect.selectors import (
+    DirectoryFilters,
+    creator_directory_list,
+    creator_profile_get_by_handle,
+)
 from connect.services import (
     SocialAccountInput,
     creator_profile_create,

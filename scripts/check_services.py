@@ -25,6 +25,8 @@ if problems:
     print("The tests need the real PostgreSQL and Redis:", file=sys.stderr)
     for problem in problems:
         print(f"  - {problem}", file=sys.stderr)
-    print("Start them (see README.md, 'Services') or set DATABASE_URL / REDIS_URL.", file=sys.stderr)
+    print(
+        "Start them (see README.md, 'Services') or set DATABASE_URL / REDIS_URL.", file=sys.stderr
+    )
     sys.exit(1)
 print("PostgreSQL and Redis answer.")

@@ -18,7 +18,9 @@ def money(amount_minor: int, currency: str) -> str:
 def compact_number(value: int) -> str:
     """Follower counts the way people say them in their language: 1.2K, 1,2 tys., 1,2 mil."""
     lang = (translation.get_language() or "en").replace("-", "_")
-    return str(format_compact_decimal(int(value), format_type="short", locale=lang, fraction_digits=1))
+    return str(
+        format_compact_decimal(int(value), format_type="short", locale=lang, fraction_digits=1)
+    )
 
 
 @register.filter
