@@ -46,7 +46,7 @@ SPOKEN_LANGUAGES = (
     "tr",
     "ar",
 )
-LANGUAGE_CHOICES = [(code, LANG_INFO[code]["name_local"]) for code in SPOKEN_LANGUAGES]
+LANGUAGE_CHOICES = [(code, LANG_INFO[code]["name_local"].capitalize()) for code in SPOKEN_LANGUAGES]
 
 
 class BootstrapFormMixin:
@@ -86,7 +86,7 @@ class CreatorProfileForm(BootstrapFormMixin, forms.Form):
         label=_("Languages you create in"),
         choices=LANGUAGE_CHOICES,
         required=False,
-        widget=forms.SelectMultiple(attrs={"size": 6}),
+        widget=forms.CheckboxSelectMultiple,
     )
     niches = forms.ModelMultipleChoiceField(
         label=_("Niches"),
