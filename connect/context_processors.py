@@ -12,6 +12,6 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     profile = getattr(user, "creator_profile", None) if user and user.is_authenticated else None
     return {
         "nav_creator_profile": profile,
-        "nav_can_browse_directory": bool(user and can_browse_creator_directory(user)),  # type: ignore[arg-type]
+        "nav_can_browse_directory": bool(user and can_browse_creator_directory(user)),
         "nav_languages": settings.LANGUAGES,
     }

@@ -9,7 +9,7 @@ from django.conf.locale import LANG_INFO
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
-from django_countries.fields import LazyTypedChoiceField
+from django_countries.fields import LazyTypedChoiceField  # type: ignore[attr-defined]
 
 from connect.handles import validate_handle
 from connect.models import Niche, SocialPlatform
@@ -104,7 +104,7 @@ class CreatorProfileForm(BootstrapFormMixin, forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["country"].choices = [("", _("Choose your country")), *list(countries)]
+        self.fields["country"].choices = [("", _("Choose your country")), *list(countries)]  # type: ignore[attr-defined]
         self._style_widgets()
 
     def clean_handle(self) -> str:
@@ -188,5 +188,5 @@ class DirectoryFilterForm(BootstrapFormMixin, forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["country"].choices = [("", _("All countries")), *list(countries)]
+        self.fields["country"].choices = [("", _("All countries")), *list(countries)]  # type: ignore[attr-defined]
         self._style_widgets()

@@ -63,10 +63,10 @@ def reencode_avatar(upload: UploadedFile) -> ContentFile[bytes]:
         ) from exc
     if image_format not in ALLOWED_FORMATS:
         raise ValidationError(_("Upload a JPEG, PNG or WebP picture."), code="invalid_format")
-    image = ImageOps.exif_transpose(image)
-    image = image.convert("RGBA" if image.mode in {"RGBA", "LA", "P"} else "RGB")
+    upright = ImageOps.exif_transpose(image)
+    pixels = upright.convert("RGBA" if upright.mode in {"RGBA", "LA", "P"} else "RGB")
     size = settings.AVATAR_SIZE_PX
-    image = ImageOps.fit(image, (size, size), method=Image.Resampling.LANCZOS)
+    square = ImageOps.fit(pixels, (size, size), method=Image.Resampling.LANCZOS)
     out = io.BytesIO()
-    image.save(out, format="WEBP", quality=85, method=4)
+    square.save(out, format="WEBP", quality=85, method=4)
     return ContentFile(out.getvalue(), name=f"{uuid.uuid4().hex}.webp")

@@ -99,7 +99,7 @@ def creator_profile_create(
         languages=list(dict.fromkeys(languages)),
     )
     if avatar is not None:
-        profile.avatar = _processed_avatar(avatar)  # type: ignore[assignment]
+        profile.avatar = _processed_avatar(avatar)
     _save_handle(profile)
     profile.niches.set(niches)
     _social_accounts_replace(profile=profile, accounts=social_accounts)
@@ -139,12 +139,12 @@ def creator_profile_update(
     profile.handle = handle
     profile.display_name = display_name.strip()
     profile.bio = bio.strip()
-    profile.country = country  # type: ignore[assignment]
+    profile.country = country
     profile.languages = list(dict.fromkeys(languages))
     if avatar is not None:
-        profile.avatar = _processed_avatar(avatar)  # type: ignore[assignment]
+        profile.avatar = _processed_avatar(avatar)
     elif remove_avatar:
-        profile.avatar = ""  # type: ignore[assignment]
+        profile.avatar = ""
     _save_handle(profile)
     profile.niches.set(niches)
     if social_accounts is not None:

@@ -80,7 +80,7 @@ def parse_social_account(platform: str, value: str) -> ParsedSocialAccount:
     rule = PLATFORM_RULES.get(platform)
     if rule is None:
         raise ValidationError(_("Choose a platform."), code="platform")
-    label = SocialPlatform(platform).label
+    label = str(SocialPlatform(platform).label)
     if _looks_like_url(value):
         handle = _handle_from_url(rule, value, label)
     else:

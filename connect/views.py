@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET
 
 from connect.forms import CreatorProfileForm, DirectoryFilterForm, SocialAccountFormSet
 from connect.health import health_report
-from connect.models import CreatorProfile, User
+from connect.models import CreatorProfile
 from connect.permissions import creator_required, directory_access_required
 from connect.selectors import (
     DirectoryFilters,
@@ -35,7 +35,7 @@ from connect.services import (
 def home(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         return render(request, "connect/landing.html")
-    user: User = request.user  # type: ignore[assignment]
+    user = request.user
     profile = getattr(user, "creator_profile", None)
     context = {
         "email_verified": user_has_verified_email(user),

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import importlib
 import io
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from django.apps import apps as django_apps
 from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
@@ -42,7 +44,9 @@ def png_upload() -> SimpleUploadedFile:
 
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-ARTIFACTS_DIR = Path(os.environ.get("TEST_ARTIFACTS_DIR", Path(__file__).resolve().parent.parent / "test-artifacts"))
+ARTIFACTS_DIR = Path(
+    os.environ.get("TEST_ARTIFACTS_DIR", Path(__file__).resolve().parent.parent / "test-artifacts")
+)
 
 
 @pytest.fixture(scope="session")
@@ -73,3 +77,11 @@ def screenshot(request: pytest.FixtureRequest) -> Callable[[Page, str], Path]:
         return path
 
     return take
+
+
+@pytest.fixture
+def niches(transactional_db: None) -> None:
+    """The managed niche list (a data migration) again, for transactional tests: the flush
+    after each of them empties every table, migration data included."""
+    seed_module = importlib.import_module("connect.migrations.0002_seed_niches")
+    seed_module.seed(django_apps, None)

@@ -10,7 +10,11 @@ from connect.models import CreatorProfile
 from tests.conftest import make_image_bytes
 from tests.connect.factories import PASSWORD
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("niches"),
+]
 
 
 def _sign_up_and_verify(page: Page, base_url: str, email: str) -> None:
@@ -37,7 +41,13 @@ def _fill_onboarding(page: Page, handle: str) -> None:
     page.check("input[name=niches][value=beauty]")
     page.set_input_files(
         "#id_avatar",
-        files=[{"name": "me.png", "mimeType": "image/png", "buffer": make_image_bytes("PNG", (900, 600), "#db2777")}],
+        files=[
+            {
+                "name": "me.png",
+                "mimeType": "image/png",
+                "buffer": make_image_bytes("PNG", (900, 600), "#db2777"),
+            }
+        ],
     )
     page.select_option("#id_social-0-platform", "instagram")
     page.fill("#id_social-0-handle_or_url", "https://www.instagram.com/ola.creates/")
@@ -47,7 +57,9 @@ def _fill_onboarding(page: Page, handle: str) -> None:
     page.fill("#id_social-1-follower_count", "48000")
 
 
-def test_a_creator_signs_up_verifies_onboards_and_sees_their_profile(live_server, browser: Browser, screenshot) -> None:  # type: ignore[no-untyped-def]
+def test_a_creator_signs_up_verifies_onboards_and_sees_their_profile(
+    live_server, browser: Browser, screenshot
+) -> None:  # type: ignore[no-untyped-def]
     # given: a new visitor
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     base_url = live_server.url
@@ -76,7 +88,9 @@ def test_a_creator_signs_up_verifies_onboards_and_sees_their_profile(live_server
     page.close()
 
 
-def test_a_second_user_cannot_take_the_same_handle_in_another_case(live_server, browser: Browser, screenshot) -> None:  # type: ignore[no-untyped-def]
+def test_a_second_user_cannot_take_the_same_handle_in_another_case(
+    live_server, browser: Browser, screenshot
+) -> None:  # type: ignore[no-untyped-def]
     # given: a creator already holds Ola_Creates
     first = browser.new_page()
     _sign_up_and_verify(first, live_server.url, "ola@example.com")
