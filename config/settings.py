@@ -137,6 +137,7 @@ LOGIN_REDIRECT_URL = "home"
 
 # django-allauth: email is the login; verification is required before a creator can act
 # (onboarding, joining campaigns), not before they can sign in and look around.
+ACCOUNT_ADAPTER = "connect.adapters.AccountAdapter"
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
@@ -266,3 +267,11 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
+
+# Campaigns
+CAMPAIGN_CURRENCIES = env_list(
+    "CAMPAIGN_CURRENCIES", ["EUR", "PLN", "USD", "GBP", "CZK", "SEK", "RON", "HUF"]
+)
+# Keyed hash for click IPs, so that the raw address is never stored.
+CLICK_IP_HASH_KEY = os.environ.get("CLICK_IP_HASH_KEY", SECRET_KEY)
+CLICK_RETENTION_DAYS = int(os.environ.get("CLICK_RETENTION_DAYS", "400"))

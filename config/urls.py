@@ -9,7 +9,7 @@ urlpatterns = [
     path("", connect_views.home, name="home"),
     path("healthz", connect_views.healthz, name="healthz"),
     path("robots.txt", connect_views.robots_txt, name="robots_txt"),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("i18n/setlang/", connect_views.set_language, name="set_language"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("", include("connect.urls")),

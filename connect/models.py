@@ -46,6 +46,9 @@ class User(AbstractUser):
 
     username = None  # type: ignore[assignment]
     email = models.EmailField(_("email address"), unique=True)
+    # The language emails are written in: the one the user signed up in, then the one they
+    # last chose in the switcher.
+    preferred_language = models.CharField(max_length=8, blank=True)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: ClassVar[list[str]] = []

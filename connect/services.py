@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from allauth.account.models import EmailAddress
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
@@ -191,3 +192,10 @@ def _social_accounts_replace(
     SocialAccount.objects.bulk_create(parsed.values())
     profile.max_followers = max((a.follower_count for a in parsed.values()), default=0)
     profile.save(update_fields=["max_followers", "updated_at"])
+
+
+def user_language_set(*, user: User, language: str) -> None:
+    """Remember the language the user chose, for the emails we send them."""
+    if language in dict(settings.LANGUAGES) and user.preferred_language != language:
+        user.preferred_language = language
+        user.save(update_fields=["preferred_language"])

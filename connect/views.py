@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+from django.views.i18n import set_language as django_set_language
 
 from connect.forms import CreatorProfileForm, DirectoryFilterForm, SocialAccountFormSet
 from connect.health import health_report
@@ -29,6 +30,7 @@ from connect.services import (
     creator_profile_create,
     creator_profile_update,
     user_has_verified_email,
+    user_language_set,
 )
 
 
@@ -194,3 +196,11 @@ def healthz(request: HttpRequest) -> JsonResponse:
 @require_GET
 def robots_txt(request: HttpRequest) -> HttpResponse:
     return HttpResponse("User-agent: *\nDisallow: /accounts/\n", content_type="text/plain")
+
+
+def set_language(request: HttpRequest) -> HttpResponse:
+    """Django's language switch, which also remembers the choice on the user's account."""
+    response = django_set_language(request)
+    if request.method == "POST" and request.user.is_authenticated:
+        user_language_set(user=request.user, language=request.POST.get("language", ""))
+    return response
