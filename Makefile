@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test setup setup-dev assets messages system-packages check-services lint format bench-directory
+.PHONY: run test setup setup-dev assets messages system-packages check-services lint format bench-directory bench-redirect
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -62,3 +62,8 @@ format: $(VENV)/.installed-dev
 
 bench-directory: setup-dev
 	$(PY) benchmarks/bench_directory.py
+
+bench-redirect: setup-dev
+	@command -v wrk >/dev/null || { echo "Installing wrk from Debian's packages"; \
+		(apt-get update -qq && apt-get install -y -qq wrk >/dev/null); }
+	$(PY) benchmarks/bench_redirect.py

@@ -97,6 +97,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "connect.context_processors.navigation",
+                "campaigns.context_processors.brand_navigation",
             ],
         },
     },
@@ -255,6 +256,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "beat-heartbeat": {"task": "connect.beat_heartbeat", "schedule": 30.0},
+    "clicks-flush": {"task": "campaigns.clicks_flush", "schedule": 5.0},
+    "clicks-recover": {"task": "campaigns.clicks_recover", "schedule": 60.0},
+    "click-partitions": {"task": "campaigns.click_partitions_maintain", "schedule": 3600.0},
 }
 
 # Avatars: what we accept and what we store.

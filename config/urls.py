@@ -13,6 +13,10 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("", include("connect.urls")),
+    path("", include("campaigns.urls_tracking")),
+    path("", include("campaigns.urls_creator")),
+    path("", include("campaigns.urls_brand")),
+    path("api/v1/", include("campaigns.urls_api")),
 ]
 
 if settings.SERVE_MEDIA:
