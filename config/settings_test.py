@@ -9,7 +9,8 @@ from config.settings import REDIS_URL
 # queues of parallel test processes never meet (pytest-django already suffixes the test
 # database name per worker).
 _worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
-_redis_db = 1 + int(_worker.removeprefix("gw") or 0)
+# REDIS_TEST_DB_BASE lets two test runs on one machine keep apart (databases 0-15).
+_redis_db = int(os.environ.get("REDIS_TEST_DB_BASE", "1")) + int(_worker.removeprefix("gw") or 0)
 _redis_base = REDIS_URL.rsplit("/", 1)[0]
 TEST_REDIS_URL = f"{_redis_base}/{_redis_db}"
 CACHES = {
