@@ -165,7 +165,8 @@ SocialAccountFormSet = forms.formset_factory(
 
 
 class DirectoryFilterForm(BootstrapFormMixin, forms.Form):
-    q = forms.CharField(label=_("Search"), required=False, max_length=80)
+    # Two letters match a quarter of all creators and no trigram index can serve them.
+    q = forms.CharField(label=_("Search"), required=False, min_length=3, max_length=80)
     niche = forms.ModelChoiceField(
         label=_("Niche"),
         queryset=Niche.objects.all(),
@@ -174,8 +175,8 @@ class DirectoryFilterForm(BootstrapFormMixin, forms.Form):
         empty_label=_("All niches"),
     )
     country = LazyTypedChoiceField(label=_("Country"), choices=countries, required=False)
-    followers_min = forms.IntegerField(label=_("Followers from"), min_value=0, required=False)
-    followers_max = forms.IntegerField(label=_("Followers up to"), min_value=0, required=False)
+    followers_min = forms.IntegerField(label=_("Min. followers"), min_value=0, required=False)
+    followers_max = forms.IntegerField(label=_("Max. followers"), min_value=0, required=False)
     sort = forms.ChoiceField(
         label=_("Sort by"),
         required=False,

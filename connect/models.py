@@ -61,6 +61,12 @@ class User(AbstractUser):
         constraints = [
             models.UniqueConstraint(Lower("email"), name="connect_user_email_ci_unique"),
         ]
+        indexes = [
+            # Lists exclude the few inactive users instead of joining every active one.
+            models.Index(
+                fields=["id"], condition=models.Q(is_active=False), name="user_inactive_idx"
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.email
@@ -133,6 +139,7 @@ class CreatorProfile(models.Model):
             models.Index(fields=["-max_followers", "id"], name="creator_followers_idx"),
             models.Index(fields=["country", "-max_followers"], name="creator_country_idx"),
             models.Index(fields=["-created_at", "id"], name="creator_created_idx"),
+            models.Index(fields=["display_name", "id"], name="creator_name_idx"),
         ]
 
     def __str__(self) -> str:

@@ -7,7 +7,6 @@ from typing import Any
 from allauth.account.decorators import verified_email_required
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -19,6 +18,7 @@ from django.views.i18n import set_language as django_set_language
 from connect.forms import CreatorProfileForm, DirectoryFilterForm, SocialAccountFormSet
 from connect.health import health_report
 from connect.models import CreatorProfile
+from connect.pagination import CappedPaginator
 from connect.permissions import creator_required, directory_access_required
 from connect.selectors import (
     DirectoryFilters,
@@ -175,8 +175,14 @@ def creator_directory(request: HttpRequest) -> HttpResponse:
             followers_max=data["followers_max"],
             sort=data["sort"] or "followers",
         )
-    paginator = Paginator(creator_directory_list(filters), DIRECTORY_PAGE_SIZE)
-    page = paginator.get_page(request.GET.get("page"))
+    try:
+        requested_page = max(1, int(request.GET.get("page", "1")))
+    except ValueError:
+        requested_page = 1
+    paginator = CappedPaginator(
+        creator_directory_list(filters), DIRECTORY_PAGE_SIZE, requested_page=requested_page
+    )
+    page = paginator.get_page(requested_page)
     query = request.GET.copy()
     query.pop("page", None)
     return render(

@@ -347,3 +347,48 @@ def test_home_for_a_new_user_shows_the_next_steps(client: Client) -> None:
     body = response.content.decode()
     assert "Verify your email address" in body
     assert "Send the link again" in body
+
+
+def test_directory_refuses_searches_shorter_than_three_characters(client: Client) -> None:
+    # given
+    client.force_login(UserFactory(is_staff=True))
+
+    # when
+    response = client.get("/creators/", {"q": "ko"})
+
+    # then
+    assert response.context["form"].errors["q"] == [
+        "Ensure this value has at least 3 characters (it has 2)."
+    ]
+
+
+def test_directory_hides_inactive_creators(client: Client) -> None:
+    # given
+    CreatorProfileFactory(handle="still_here")
+    gone = CreatorProfileFactory(handle="gone_away")
+    User.objects.filter(pk=gone.user_id).update(is_active=False)
+    client.force_login(UserFactory(is_staff=True))
+
+    # when
+    response = client.get("/creators/")
+
+    # then
+    assert [p.handle for p in response.context["page"].object_list] == ["still_here"]
+
+
+def test_capped_paginator_counts_up_to_the_cap_and_says_so() -> None:
+    # given
+    for n in range(7):
+        CreatorProfileFactory(handle=f"capped_{n}")
+    from connect.pagination import CappedPaginator
+
+    # when
+    capped = CappedPaginator(CreatorProfile.objects.order_by("id"), 2, cap=4)
+    exact = CappedPaginator(CreatorProfile.objects.order_by("id"), 2, cap=10)
+    deep = CappedPaginator(CreatorProfile.objects.order_by("id"), 2, requested_page=3, cap=4)
+
+    # then
+    assert (capped.count, capped.capped, capped.num_pages) == (4, True, 2)
+    assert (exact.count, exact.capped, exact.num_pages) == (7, False, 4)
+    assert (deep.count, deep.capped) == (7, False)
+    assert [p.handle for p in deep.page(3).object_list] == ["capped_4", "capped_5"]
