@@ -8,7 +8,7 @@ from typing import Any
 from django.core.paginator import Paginator
 
 
-class CappedPaginator(Paginator):  # type: ignore[type-arg]
+class CappedPaginator(Paginator):
     """Counts matches only up to a cap; past it the page says "more than N".
 
     The cap grows with the requested page so that a deep page still exists and links on.
@@ -22,10 +22,10 @@ class CappedPaginator(Paginator):  # type: ignore[type-arg]
 
     @cached_property
     def _capped_count(self) -> int:
-        return int(self.object_list.order_by()[: self.cap + 1].count())
+        return int(self.object_list.order_by()[: self.cap + 1].count())  # type: ignore[attr-defined]
 
     @cached_property
-    def count(self) -> int:  # type: ignore[override]
+    def count(self) -> int:
         return min(self._capped_count, self.cap)
 
     @property
