@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_countries import countries
@@ -109,8 +109,13 @@ def marketplace_campaign_list(filters: MarketplaceFilters) -> QuerySet[Campaign]
             current_commission_type="percent", current_commission_percent__gte=filters.min_percent
         )
     if filters.sort == "commission":
+        # PostgreSQL sorts NULLs first in descending order: without nulls_last every
+        # fixed-amount campaign (no percent) would rank above a 30 % one.
         campaigns = campaigns.order_by(
-            "-current_commission_percent", "-current_commission_fixed_minor", "-published_at", "-id"
+            F("current_commission_percent").desc(nulls_last=True),
+            F("current_commission_fixed_minor").desc(nulls_last=True),
+            "-published_at",
+            "-id",
         )
     else:
         campaigns = campaigns.order_by("-published_at", "-id")
