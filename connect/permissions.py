@@ -34,8 +34,10 @@ def creator_required(view: View) -> View:
 
 
 def can_browse_creator_directory(user: User) -> bool:
-    """Staff now; brand members once brands exist."""
-    return bool(user.is_authenticated and user.is_active and user.is_staff)
+    """Staff, and members of a brand (they look for creators to invite to campaigns)."""
+    if not (user.is_authenticated and user.is_active):
+        return False
+    return user.is_staff or user.brand_memberships.exists()
 
 
 def directory_access_required(view: View) -> View:
