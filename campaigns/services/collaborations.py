@@ -168,6 +168,11 @@ def collaboration_accept(
     """The brand accepts an application; the creator gets their link and code."""
     collaboration = _lock(collaboration)
     require_brand_member(actor, collaboration.campaign.brand)
+    if collaboration.creator.user_id == actor.pk:
+        # A member who is also a creator would otherwise approve their own commissions.
+        raise PermissionDenied(
+            _("Another member of the brand must decide on your own application.")
+        )
     if collaboration.status == CollaborationStatus.ACTIVE:
         return collaboration
     if collaboration.status != CollaborationStatus.APPLIED:
