@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -11,13 +12,23 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from pytest_django.fixtures import Settings
 
+from campaigns.models import (
+    Brand,
+    BrandMembership,
+    Campaign,
+    CampaignTerms,
+    Collaboration,
+)
+from campaigns.services import brand_create
 from connect.management.commands.seed_demo import (
     ADMIN_EMAIL,
+    DEMO_BRANDS,
     DEMO_CREATORS,
     DEMO_PASSWORD,
 )
 from connect.models import AuditEntry, CreatorProfile, SocialAccount, User
 from connect.services import creator_profile_create
+from tests.connect.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -42,6 +53,11 @@ def _counts() -> dict[str, int]:
         "profiles": CreatorProfile.objects.count(),
         "social_accounts": SocialAccount.objects.count(),
         "audit_entries": AuditEntry.objects.count(),
+        "brands": Brand.objects.count(),
+        "memberships": BrandMembership.objects.count(),
+        "campaigns": Campaign.objects.count(),
+        "campaign_terms": CampaignTerms.objects.count(),
+        "collaborations": Collaboration.objects.count(),
     }
 
 
@@ -56,16 +72,26 @@ def test_seed_demo_run_twice_creates_everything_once(settings: Settings, tmp_pat
 
     # then
     assert after_first_run == {
-        "users": 13,
+        "users": 16,
         "staff": 1,
-        "verified_primary_emails": 13,
+        "verified_primary_emails": 16,
         "profiles": 12,
         "social_accounts": 23,
-        "audit_entries": 12,
+        # 12 profiles; 3 brands created and verified; 7 campaigns created, 6 published,
+        # 1 paused; 6 joins, 1 application, 1 invitation
+        "audit_entries": 12 + 3 * 2 + 7 + 6 + 1 + 8,
+        "brands": 3,
+        "memberships": 3,
+        "campaigns": 7,
+        "campaign_terms": 7,
+        "collaborations": 8,
     }
     assert _counts() == after_first_run
     assert "  creators: 12 (0 new)" in output
     assert "  staff admin: 1 (0 new)" in output
+    assert "  brands: 3 (0 new)" in output
+    assert "  campaigns: 7 (0 new)" in output
+    assert "  collaborations: 8 (0 new)" in output
 
 
 def test_seed_demo_creators_have_verified_emails_and_complete_profiles(
@@ -123,12 +149,15 @@ def test_seed_demo_creates_a_staff_admin_and_prints_the_demo_logins(
     assert admin.check_password(DEMO_PASSWORD)
     assert not hasattr(admin, "creator_profile")
     logins = output.split("Demo logins:", 1)[1].strip().splitlines()
-    assert [line.split()[0] for line in logins[:3]] == [
+    assert [line.split()[0] for line in logins[:6]] == [
         "admin@demo.connect",
         "ola@demo.connect",
         "lucia@demo.connect",
+        "brand-owner@moda-wisla.demo",
+        "brand-owner@sol-cosmetica.demo",
+        "brand-owner@hory-outdoor.demo",
     ]
-    assert logins[3].strip() == "Password for all: connect-demo-2026"
+    assert logins[6].strip() == "Password for all: connect-demo-2026"
 
 
 def test_seed_demo_keeps_a_password_the_developer_changed(
@@ -179,3 +208,128 @@ def test_seed_demo_refuses_to_run_with_debug_off(settings: Settings) -> None:
     # then
     assert "DEBUG is off" in str(excinfo.value)
     assert User.objects.count() == 0
+
+
+def test_seed_demo_brands_are_verified_and_owned_by_a_demo_login(
+    settings: Settings, tmp_path: Path
+) -> None:
+    # given
+    _development(settings, tmp_path)
+
+    # when
+    _seed()
+
+    # then
+    admin = User.objects.get(email=ADMIN_EMAIL)
+    assert [(b.slug, b.country.code) for b in Brand.objects.order_by("slug")] == [
+        ("hory-outdoor", "CZ"),
+        ("moda-wisla", "PL"),
+        ("sol-cosmetica", "ES"),
+    ]
+    for demo in DEMO_BRANDS:
+        brand = Brand.objects.get(slug=demo.slug)
+        assert brand.is_verified
+        assert brand.verified_by == admin
+        assert not brand.is_suspended
+        assert brand.logo.name.endswith(".webp")
+        owner = User.objects.get(email=f"brand-owner@{demo.slug}.demo")
+        assert owner.check_password(DEMO_PASSWORD)
+        assert EmailAddress.objects.filter(user=owner, verified=True, primary=True).exists()
+        assert list(brand.memberships.values_list("user__email", "role")) == [
+            (owner.email, "owner")
+        ]
+
+
+def test_seed_demo_campaigns_span_currencies_join_modes_and_statuses(
+    settings: Settings, tmp_path: Path
+) -> None:
+    # given
+    _development(settings, tmp_path)
+
+    # when
+    _seed()
+
+    # then
+    campaigns = {
+        c.title: c for c in Campaign.objects.select_related("brand").prefetch_related("terms")
+    }
+    summary = sorted(
+        (c.brand.slug, c.title, c.currency, c.join_mode, c.status) for c in campaigns.values()
+    )
+    assert summary == [
+        ("hory-outdoor", "Hiking trips abroad", "USD", "open", "active"),
+        ("hory-outdoor", "Trail running kit", "CZK", "open", "paused"),
+        ("moda-wisla", "Autumn coats lookbook", "PLN", "application", "active"),
+        ("moda-wisla", "Spring capsule wardrobe", "PLN", "open", "active"),
+        ("moda-wisla", "Winter sale preview", "PLN", "open", "draft"),
+        ("sol-cosmetica", "Glow ambassadors", "EUR", "invite_only", "active"),
+        ("sol-cosmetica", "SPF for sensitive skin", "EUR", "open", "active"),
+    ]
+    spring = campaigns["Spring capsule wardrobe"]
+    assert spring.budget_minor == 2_000_000
+    assert [(t.commission_type, t.commission_percent) for t in spring.terms.all()] == [
+        ("percent", Decimal("12.50"))
+    ]
+    trail = campaigns["Trail running kit"].terms.get()
+    assert (trail.commission_type, trail.commission_fixed_minor) == ("fixed", 15000)
+    assert campaigns["Winter sale preview"].published_at is None
+    assert campaigns["Trail running kit"].published_at is not None
+
+
+def test_seed_demo_collaborations_are_active_with_codes_applied_and_invited(
+    settings: Settings, tmp_path: Path
+) -> None:
+    # given
+    _development(settings, tmp_path)
+
+    # when
+    _seed()
+
+    # then
+    collaborations = sorted(
+        (c.campaign.title, c.creator.handle, c.status, c.discount_code)
+        for c in Collaboration.objects.select_related("campaign", "creator")
+    )
+    assert collaborations == [
+        ("Autumn coats lookbook", "lucia_cocina", "applied", None),
+        ("Glow ambassadors", "ola_creates", "invited", None),
+        ("Hiking trips abroad", "marta_viatja", "active", "MARTAVIATJA"),
+        ("SPF for sensitive skin", "carmen_glow", "active", "CARMENGLOW"),
+        ("SPF for sensitive skin", "lucia_cocina", "active", "LUCIACOCINA"),
+        ("Spring capsule wardrobe", "camille_style", "active", "CAMILLESTYLE"),
+        ("Spring capsule wardrobe", "ola_creates", "active", "OLACREATES"),
+        ("Trail running kit", "marek_biega", "active", "MAREKBIEGA"),
+    ]
+    active = Collaboration.objects.filter(status="active")
+    assert len({c.tracking_code for c in active}) == 6
+    assert all(c.tracking_code for c in active)
+    application = Collaboration.objects.get(status="applied")
+    assert application.pitch.startswith("Autumn city breaks are my most-watched series")
+    invitation = Collaboration.objects.get(status="invited")
+    assert invitation.invited_by == User.objects.get(email="brand-owner@sol-cosmetica.demo")
+
+
+def test_seed_demo_leaves_a_brand_address_someone_else_registered_alone(
+    settings: Settings, tmp_path: Path
+) -> None:
+    # given
+    _development(settings, tmp_path)
+    someone = UserFactory(verified=True)
+    brand_create(
+        user=someone,
+        name="Not the demo",
+        slug="moda-wisla",
+        website="https://example.com",
+        country="PL",
+    )
+
+    # when
+    output = _seed()
+
+    # then
+    assert "  skipped brand moda-wisla: the address belongs to another brand" in output
+    assert "  brands: 3 (2 new)" in output
+    assert Brand.objects.get(slug="moda-wisla").name == "Not the demo"
+    assert not Campaign.objects.filter(brand__slug="moda-wisla").exists()
+    assert Campaign.objects.count() == 4
+    assert "brand-owner@moda-wisla.demo" not in output.split("Demo logins:", 1)[1]

@@ -7,6 +7,12 @@ format, verified email, social account parsing, audit log) as a real signup.
 
 Later features add their own demo data by appending a step function to `SEED_STEPS`:
 a step receives the `SeedContext`, creates what is missing, and reports what it did.
+
+Brands, campaigns and collaborations go through the campaigns services too (`brand_create`,
+`brand_verify` by the staff admin, `campaign_create`, `campaign_publish`,
+`collaboration_join`, `collaboration_invite`...), so each one is audited and obeys the
+same rules as in the browser. Their emails go wherever email goes on this machine (the
+console in development).
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from allauth.account.models import EmailAddress
@@ -24,7 +31,30 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from PIL import Image, ImageDraw, ImageFont
 
-from connect.models import Niche, User
+from campaigns.models import (
+    Brand,
+    BrandMembership,
+    Campaign,
+    CampaignStatus,
+    Collaboration,
+    CollaborationStatus,
+    JoinMode,
+)
+from campaigns.services import (
+    CampaignInput,
+    TermsInput,
+    brand_create,
+    brand_verify,
+    campaign_create,
+    campaign_pause,
+    campaign_publish,
+    collaboration_accept,
+    collaboration_accept_invitation,
+    collaboration_invite,
+    collaboration_join,
+)
+from connect.models import CreatorProfile, Niche, User
+from connect.money import to_minor
 from connect.services import SocialAccountInput, creator_profile_create
 
 # One password for every demo account, printed with the logins: this data is for
@@ -361,12 +391,339 @@ def seed_creators(ctx: SeedContext) -> None:
         ctx.add_login(creator.email, f"creator @{creator.handle} ({country})")
 
 
-# Run in order; later features (brands, campaigns, orders, payouts) append their steps.
-SEED_STEPS: list[SeedStep] = [seed_admin, seed_creators]
+@dataclass(frozen=True)
+class DemoBrand:
+    """A verified demo brand and its owner's login, `brand-owner@<slug>.demo`."""
+
+    slug: str
+    name: str
+    website: str
+    country: str
+    description: str
+    owner_first_name: str
+    owner_last_name: str
+    color: str
+
+    @property
+    def owner_email(self) -> str:
+        return f"brand-owner@{self.slug}.demo"
+
+    @property
+    def initials(self) -> str:
+        return "".join(word[:1] for word in self.name.split()[:2]).upper()
+
+
+@dataclass(frozen=True)
+class DemoCollaboration:
+    """A demo creator's place in a demo campaign: active (with codes), applied or invited."""
+
+    handle: str
+    status: str
+    pitch: str = ""
+
+
+@dataclass(frozen=True)
+class DemoCampaign:
+    """A demo campaign; `status` is where it ends up after its collaborations are made."""
+
+    brand: str
+    title: str
+    brief: str
+    landing_url: str
+    niche: str
+    currency: str
+    join_mode: str
+    status: str
+    commission_percent: str | None = None
+    commission_fixed: str | None = None
+    hold_days: int = 30
+    attribution_window_days: int = 30
+    target_countries: tuple[str, ...] = ()
+    eligible_countries: tuple[str, ...] = ()
+    min_followers: int = 0
+    budget: str | None = None
+    collaborations: tuple[DemoCollaboration, ...] = ()
+
+
+DEMO_BRANDS: tuple[DemoBrand, ...] = (
+    DemoBrand(
+        slug="moda-wisla",
+        name="Moda Wisła",
+        website="https://moda-wisla.example.com",
+        country="PL",
+        description="Everyday clothes sewn in Łódź from European fabrics. Prices in złoty.",
+        owner_first_name="Anna",
+        owner_last_name="Lewandowska",
+        color="#7c2d12",
+    ),
+    DemoBrand(
+        slug="sol-cosmetica",
+        name="Sol Cosmética",
+        website="https://sol-cosmetica.example.com",
+        country="ES",
+        description="Mineral sun care and gentle skincare from Valencia.",
+        owner_first_name="Elena",
+        owner_last_name="García",
+        color="#ca8a04",
+    ),
+    DemoBrand(
+        slug="hory-outdoor",
+        name="Hory Outdoor",
+        website="https://hory-outdoor.example.com",
+        country="CZ",
+        description="Running and hiking gear from Brno, shipped across Europe and the US.",
+        owner_first_name="Petr",
+        owner_last_name="Novák",
+        color="#166534",
+    ),
+)
+
+ACTIVE = CollaborationStatus.ACTIVE
+APPLIED = CollaborationStatus.APPLIED
+INVITED = CollaborationStatus.INVITED
+
+DEMO_CAMPAIGNS: tuple[DemoCampaign, ...] = (
+    DemoCampaign(
+        brand="moda-wisla",
+        title="Spring capsule wardrobe",
+        brief="Style five pieces from the spring collection into a week of outfits.",
+        landing_url="https://moda-wisla.example.com/spring",
+        niche="fashion",
+        currency="PLN",
+        join_mode=JoinMode.OPEN,
+        status=CampaignStatus.ACTIVE,
+        commission_percent="12.50",
+        target_countries=("PL",),
+        budget="20000.00",
+        collaborations=(
+            DemoCollaboration("ola_creates", ACTIVE),
+            DemoCollaboration("camille_style", ACTIVE),
+        ),
+    ),
+    DemoCampaign(
+        brand="moda-wisla",
+        title="Autumn coats lookbook",
+        brief="A lookbook of our wool coats on rainy city streets. Tell us your idea.",
+        landing_url="https://moda-wisla.example.com/coats",
+        niche="fashion",
+        currency="PLN",
+        join_mode=JoinMode.APPLICATION,
+        status=CampaignStatus.ACTIVE,
+        commission_percent="15.00",
+        hold_days=45,
+        min_followers=20_000,
+        collaborations=(
+            DemoCollaboration(
+                "lucia_cocina",
+                APPLIED,
+                pitch="Autumn city breaks are my most-watched series: a coat that looks "
+                "good at a market stall and keeps the rain off fits right in.",
+            ),
+        ),
+    ),
+    DemoCampaign(
+        brand="moda-wisla",
+        title="Winter sale preview",
+        brief="Early access to the winter sale for your audience.",
+        landing_url="https://moda-wisla.example.com/winter",
+        niche="fashion",
+        currency="PLN",
+        join_mode=JoinMode.OPEN,
+        status=CampaignStatus.DRAFT,
+        commission_fixed="25.00",
+    ),
+    DemoCampaign(
+        brand="sol-cosmetica",
+        title="SPF for sensitive skin",
+        brief="Show your morning routine with our mineral SPF 50.",
+        landing_url="https://sol-cosmetica.example.com/spf50",
+        niche="beauty",
+        currency="EUR",
+        join_mode=JoinMode.OPEN,
+        status=CampaignStatus.ACTIVE,
+        commission_percent="10.00",
+        target_countries=("ES", "PT", "FR"),
+        budget="5000.00",
+        collaborations=(
+            DemoCollaboration("carmen_glow", ACTIVE),
+            DemoCollaboration("lucia_cocina", ACTIVE),
+        ),
+    ),
+    DemoCampaign(
+        brand="sol-cosmetica",
+        title="Glow ambassadors",
+        brief="A small circle of creators who get every launch first.",
+        landing_url="https://sol-cosmetica.example.com/glow",
+        niche="beauty",
+        currency="EUR",
+        join_mode=JoinMode.INVITE_ONLY,
+        status=CampaignStatus.ACTIVE,
+        commission_fixed="8.00",
+        min_followers=50_000,
+        collaborations=(DemoCollaboration("ola_creates", INVITED),),
+    ),
+    DemoCampaign(
+        brand="hory-outdoor",
+        title="Trail running kit",
+        brief="Run your favourite trail in our kit and tell your followers how it held up.",
+        landing_url="https://hory-outdoor.example.com/trail",
+        niche="sports",
+        currency="CZK",
+        join_mode=JoinMode.OPEN,
+        status=CampaignStatus.PAUSED,
+        commission_fixed="150.00",
+        target_countries=("CZ", "PL", "SK"),
+        collaborations=(DemoCollaboration("marek_biega", ACTIVE),),
+    ),
+    DemoCampaign(
+        brand="hory-outdoor",
+        title="Hiking trips abroad",
+        brief="Our US shop ships hiking gear worldwide: pack it for your next trip.",
+        landing_url="https://hory-outdoor.example.com/us/hiking",
+        niche="travel",
+        currency="USD",
+        join_mode=JoinMode.OPEN,
+        status=CampaignStatus.ACTIVE,
+        commission_percent="8.00",
+        attribution_window_days=14,
+        collaborations=(DemoCollaboration("marta_viatja", ACTIVE),),
+    ),
+)
+
+
+def seed_brands(ctx: SeedContext) -> None:
+    """Verified brands, each with an owner who can sign in."""
+    admin = User.objects.filter(email__iexact=ADMIN_EMAIL).first()
+    created = 0
+    for demo in DEMO_BRANDS:
+        with transaction.atomic():
+            owner, _ = demo_user_ensure(
+                email=demo.owner_email,
+                password=ctx.password,
+                first_name=demo.owner_first_name,
+                last_name=demo.owner_last_name,
+            )
+            brand = Brand.objects.filter(slug=demo.slug).first()
+            if brand is None:
+                brand = brand_create(
+                    user=owner,
+                    name=demo.name,
+                    slug=demo.slug,
+                    website=demo.website,
+                    country=demo.country,
+                    description=demo.description,
+                    logo=avatar_png(demo.initials, demo.color),
+                )
+                created += 1
+            elif not BrandMembership.objects.filter(brand=brand, user=owner).exists():
+                # Someone registered this address on this database: leave their brand alone.
+                ctx.write(f"  skipped brand {demo.slug}: the address belongs to another brand")
+                continue
+            if admin is not None:
+                brand_verify(brand=brand, actor=admin)
+        ctx.add_login(demo.owner_email, f"brand owner, {demo.name}")
+    ctx.report("brands", total=len(DEMO_BRANDS), created=created)
+
+
+def _demo_inputs(demo: DemoCampaign) -> tuple[CampaignInput, TermsInput]:
+    niche = Niche.objects.get(slug=demo.niche)
+    data = CampaignInput(
+        title=demo.title,
+        brief=demo.brief,
+        landing_url=demo.landing_url,
+        niche=niche,
+        currency=demo.currency,
+        target_countries=list(demo.target_countries),
+        join_mode=demo.join_mode,
+        min_followers=demo.min_followers,
+        eligible_countries=list(demo.eligible_countries),
+        budget_minor=to_minor(demo.budget, demo.currency) if demo.budget else None,
+    )
+    terms = TermsInput(
+        commission_type="percent" if demo.commission_percent else "fixed",
+        commission_percent=Decimal(demo.commission_percent) if demo.commission_percent else None,
+        commission_fixed_minor=(
+            to_minor(demo.commission_fixed, demo.currency) if demo.commission_fixed else None
+        ),
+        hold_days=demo.hold_days,
+        attribution_window_days=demo.attribution_window_days,
+    )
+    return data, terms
+
+
+def _demo_collaboration(
+    *, campaign: Campaign, creator: CreatorProfile, demo: DemoCollaboration, owner: User
+) -> None:
+    """Bring one creator to the demo status the way people would: join or apply (then the
+    brand accepts), or the brand invites (then the creator accepts)."""
+    if campaign.join_mode == JoinMode.INVITE_ONLY or demo.status == INVITED:
+        collaboration = collaboration_invite(campaign=campaign, creator=creator, actor=owner)
+        if demo.status == ACTIVE:
+            collaboration_accept_invitation(collaboration=collaboration, actor=creator.user)
+        return
+    collaboration = collaboration_join(campaign=campaign, creator=creator, pitch=demo.pitch)
+    if demo.status == ACTIVE and collaboration.status == APPLIED:
+        collaboration_accept(collaboration=collaboration, actor=owner)
+
+
+def seed_campaigns(ctx: SeedContext) -> None:
+    """Campaigns across currencies and join modes (one draft, one paused) and demo
+    creators in them: active with codes, one application with a pitch, one invitation."""
+    brands = {
+        brand.slug: brand for brand in Brand.objects.filter(slug__in=[b.slug for b in DEMO_BRANDS])
+    }
+    owners = {b.slug: User.objects.filter(email__iexact=b.owner_email).first() for b in DEMO_BRANDS}
+    creators = {
+        profile.handle.lower(): profile
+        for profile in CreatorProfile.objects.filter(
+            user__email__in=[c.email for c in DEMO_CREATORS]
+        ).select_related("user")
+    }
+    campaigns_created = collaborations_created = 0
+    collaborations_total = sum(len(c.collaborations) for c in DEMO_CAMPAIGNS)
+    for demo in DEMO_CAMPAIGNS:
+        brand, owner = brands.get(demo.brand), owners.get(demo.brand)
+        if brand is None or owner is None or not brand.memberships.filter(user=owner).exists():
+            continue
+        with transaction.atomic():
+            campaign = Campaign.objects.filter(brand=brand, title=demo.title).first()
+            new = campaign is None
+            if campaign is None:
+                data, terms = _demo_inputs(demo)
+                campaign = campaign_create(brand=brand, actor=owner, data=data, terms=terms)
+                if demo.status != CampaignStatus.DRAFT:
+                    campaign = campaign_publish(campaign=campaign, actor=owner)
+                campaigns_created += 1
+            for collaboration in demo.collaborations:
+                creator = creators.get(collaboration.handle)
+                if creator is None:  # skipped: someone else took the handle
+                    continue
+                if Collaboration.objects.filter(campaign=campaign, creator=creator).exists():
+                    continue
+                takes_creators = campaign.status == CampaignStatus.ACTIVE or (
+                    collaboration.status == INVITED and campaign.status != CampaignStatus.ENDED
+                )
+                if not takes_creators:  # someone paused or ended it since the first run
+                    continue
+                _demo_collaboration(
+                    campaign=campaign, creator=creator, demo=collaboration, owner=owner
+                )
+                collaborations_created += 1
+            if new and demo.status == CampaignStatus.PAUSED:
+                campaign_pause(campaign=campaign, actor=owner)
+    ctx.report("campaigns", total=len(DEMO_CAMPAIGNS), created=campaigns_created)
+    ctx.report("collaborations", total=collaborations_total, created=collaborations_created)
+
+
+# Run in order; later features (orders, payouts) append their steps.
+SEED_STEPS: list[SeedStep] = [seed_admin, seed_creators, seed_brands, seed_campaigns]
 
 
 class Command(BaseCommand):
-    help = "Create demo accounts (staff admin, creators) for development; safe to run again."
+    help = (
+        "Create demo data (staff admin, creators, brands, campaigns, collaborations) for "
+        "development; safe to run again."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
