@@ -10,7 +10,8 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
+from django_countries.filters import CountryFilter
 
 from campaigns.models import (
     Brand,
@@ -61,10 +62,11 @@ class BrandAdmin(admin.ModelAdmin):
     list_filter = (
         ("verified_at", admin.EmptyFieldListFilter),
         ("suspended_at", admin.EmptyFieldListFilter),
-        "country",
+        ("country", CountryFilter),
     )
     search_fields = ("name", "slug", "website", "memberships__user__email")
-    readonly_fields = ("verified_at", "verified_by", "suspended_at", "created_at")
+    # Verification and suspension change only through the actions (services, audit log).
+    readonly_fields = ("slug", "verified_at", "verified_by", "suspended_at", "created_at")
     inlines = [BrandMembershipInline, BrandInvitationInline]
     actions = ["verify_brands", "suspend_brands"]
 
@@ -93,7 +95,12 @@ class BrandAdmin(admin.ModelAdmin):
             return
         self.message_user(
             request,
-            _("%(count)d brand(s) verified; their owners are emailed.") % {"count": len(queryset)},
+            ngettext(
+                "%(count)d brand verified; its owners are emailed.",
+                "%(count)d brands verified; their owners are emailed.",
+                len(queryset),
+            )
+            % {"count": len(queryset)},
             messages.SUCCESS,
         )
 
@@ -116,7 +123,11 @@ class BrandAdmin(admin.ModelAdmin):
                 return None
             self.message_user(
                 request,
-                _("%(count)d brand(s) suspended; their live campaigns are paused.")
+                ngettext(
+                    "%(count)d brand suspended; its live campaigns are paused.",
+                    "%(count)d brands suspended; their live campaigns are paused.",
+                    len(queryset),
+                )
                 % {"count": len(queryset)},
                 messages.SUCCESS,
             )

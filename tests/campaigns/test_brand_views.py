@@ -1020,6 +1020,7 @@ def test_staff_verify_selected_brands_from_the_admin(
     assert response.status_code == 200
     owner.brand.refresh_from_db()
     assert (owner.brand.is_verified, owner.brand.verified_by) == (True, staff)
+    assert "1 brand verified; its owners are emailed." in response.content.decode()
     assert [m.to for m in mail.outbox] == [[owner.user.email]]
 
 
