@@ -30,6 +30,7 @@ import json
 import logging
 import os
 import secrets
+import threading
 import time
 import uuid
 from typing import Any, NamedTuple, cast
@@ -70,10 +71,38 @@ REFERRER_MAX_LENGTH = 400
 # --- click ids ------------------------------------------------------------------------------
 
 
+_RANDOM_CHUNK_BYTES = 4096
+_randomness = threading.local()
+
+
+def _forget_randomness() -> None:
+    # In a forked child only the forking thread lives on: its buffer goes, so the child
+    # never reuses random bytes its parent had drawn.
+    _randomness.__dict__.clear()
+
+
+os.register_at_fork(after_in_child=_forget_randomness)
+
+
+def _random_bytes(count: int) -> bytes:
+    """Bytes from the operating system's CSPRNG, drawn 4 KiB at a time per thread.
+
+    os.urandom releases the GIL around its getrandom() call; in a threaded web server that
+    is a switch to another thread, and back, on every redirect.
+    """
+    buffer: bytes = getattr(_randomness, "buffer", b"")
+    offset: int = getattr(_randomness, "offset", 0)
+    if offset + count > len(buffer):
+        buffer, offset = os.urandom(_RANDOM_CHUNK_BYTES), 0
+        _randomness.buffer = buffer
+    _randomness.offset = offset + count
+    return buffer[offset : offset + count]
+
+
 def new_click_id(now_ms: int | None = None) -> uuid.UUID:
     """A UUIDv7: 48 bits of Unix milliseconds, then 74 random bits (unguessable)."""
     ms = int(time.time() * 1000) if now_ms is None else now_ms
-    rand = int.from_bytes(os.urandom(10), "big")
+    rand = int.from_bytes(_random_bytes(10), "big")
     value = (ms & ((1 << 48) - 1)) << 80
     value |= 0x7 << 76  # version 7
     value |= ((rand >> 64) & 0xFFF) << 64  # 12 random bits

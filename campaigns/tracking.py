@@ -26,6 +26,8 @@ import json
 import logging
 import os
 import re
+import socket
+import struct
 import threading
 import uuid
 from typing import Any, NamedTuple, cast
@@ -182,7 +184,48 @@ def _tracking_cache() -> redis.Redis:
     return redis_client(cache_redis_url())
 
 
+# How long the redirect waits on Redis before it falls back to PostgreSQL.
+HOT_PATH_TIMEOUT_SECONDS = 1.0
+
+
+class _KernelTimeoutConnection(redis.Connection):
+    """A Redis TCP connection whose reads and writes time out in the kernel (SO_RCVTIMEO,
+    SO_SNDTIMEO) instead of in Python.
+
+    With a Python socket timeout every send and receive first waits in poll(), and each of
+    those calls releases the GIL: in a threaded server, a switch to another thread and back.
+    A blocking socket with kernel timeouts sends and receives directly and still gives up
+    after HOT_PATH_TIMEOUT_SECONDS (redis-py then raises ConnectionError).
+    """
+
+    def _connect(self) -> socket.socket:
+        sock: socket.socket = super()._connect()  # blocking after connecting: no socket_timeout
+        seconds, fraction = divmod(HOT_PATH_TIMEOUT_SECONDS, 1)
+        timeval = struct.pack("ll", int(seconds), int(fraction * 1_000_000))
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, timeval)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, timeval)
+        return sock
+
+
 _thread_connections = threading.local()
+
+
+def _hot_path_connection() -> redis.connection.AbstractConnection:
+    """This thread's own connection to the cache's Redis (again after a fork)."""
+    key = (os.getpid(), cache_redis_url())
+    connection = getattr(_thread_connections, "connection", None)
+    if connection is None or _thread_connections.key != key:
+        if connection is not None:
+            connection.disconnect()
+        pool = _tracking_cache().connection_pool
+        if pool.connection_class is redis.Connection:
+            connection = _KernelTimeoutConnection(
+                **{**pool.connection_kwargs, "socket_timeout": None}
+            )
+        else:  # TLS or a Unix socket: keep redis-py's own timeouts
+            connection = pool.connection_class(**pool.connection_kwargs)
+        _thread_connections.connection, _thread_connections.key = connection, key
+    return connection
 
 
 def _hot_path_call(*args: str | int) -> Any:
@@ -191,19 +234,11 @@ def _hot_path_call(*args: str | int) -> Any:
 
     On the development machine the redirect's one round trip costs about 60 µs of CPU
     through a bare connection and about 100 µs through `redis.Redis`, whose pool checks and
-    locks every connection it hands out. So each server thread keeps a connection of its
-    own (made from the pool's settings, and again after a fork). Replies that are errors
-    (such as NOSCRIPT) leave the connection usable; any other failure drops it, and the next
-    call reconnects.
+    locks every connection it hands out, so each server thread keeps a connection of its
+    own. Replies that are errors (such as NOSCRIPT) leave the connection usable; any other
+    failure drops it, and the next call reconnects.
     """
-    key = (os.getpid(), cache_redis_url())
-    connection = getattr(_thread_connections, "connection", None)
-    if connection is None or _thread_connections.key != key:
-        if connection is not None:
-            connection.disconnect()
-        pool = _tracking_cache().connection_pool
-        connection = pool.connection_class(**pool.connection_kwargs)
-        _thread_connections.connection, _thread_connections.key = connection, key
+    connection = _hot_path_connection()
     try:
         connection.send_command(*args)
         return connection.read_response()

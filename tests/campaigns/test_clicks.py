@@ -97,6 +97,24 @@ def test_a_click_id_carries_its_time_to_the_millisecond() -> None:
     assert click_id_time(click_id) == dt.datetime(2026, 1, 1, 0, 0, 0, 123_000, tzinfo=dt.UTC)
 
 
+def test_a_forked_process_does_not_reuse_its_parents_random_bytes() -> None:
+    # given: the parent has drawn random bytes in advance
+    new_click_id()
+    read_end, write_end = os.pipe()
+
+    # when
+    pid = os.fork()
+    if pid == 0:  # the child
+        os.write(write_end, new_click_id().bytes)
+        os._exit(0)
+    os.waitpid(pid, 0)
+    childs = uuid.UUID(bytes=os.read(read_end, 16))
+    parents = new_click_id()
+
+    # then: the 74 random bits differ
+    assert childs.int & ((1 << 74) - 1) != parents.int & ((1 << 74) - 1)
+
+
 def test_a_record_survives_its_trip_through_redis() -> None:
     original = ClickRecord(new_click_id(), 42, "ab" * 32, "Mozilla/5.0 ąę", "https://x.example/")
     assert ClickRecord.decode(original.encode().encode()) == original

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import socket
+import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -424,6 +426,42 @@ def test_with_the_click_buffer_down_the_visitor_is_redirected_and_the_click_stor
     assert list(ClickDailyCount.objects.values_list("collaboration_id", "day", "clicks")) == [
         (collaboration.pk, click_id_time(click_id).date(), 1)
     ]
+
+
+@pytest.fixture
+def silent_redis() -> Iterator[str]:
+    """A TCP port that accepts connections and never answers: a hung Redis."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(16)
+        yield f"redis://127.0.0.1:{server.getsockname()[1]}/0"
+
+
+def test_a_redis_that_hangs_delays_the_redirect_by_its_timeouts_only(
+    client: Client,
+    collaboration: Collaboration,
+    settings: Any,
+    silent_redis: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # given: the cache and the click buffer on a Redis that never answers
+    monkeypatch.setattr(tracking, "HOT_PATH_TIMEOUT_SECONDS", 0.2)
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": silent_redis,
+        }
+    }
+    started = time.monotonic()
+
+    # when
+    response = visit(client, collaboration.tracking_code)
+
+    # then: the lookup gave up after 0.2 s, the push after its 1 s socket timeout, and the
+    # click went to PostgreSQL
+    assert time.monotonic() - started < 3
+    click_id = click_id_in(response["Location"])
+    assert click_resolve(click_id) == (collaboration.pk, click_id_time(click_id))
 
 
 def test_with_all_of_redis_down_the_redirect_still_works_from_the_database(
