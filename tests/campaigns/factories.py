@@ -55,6 +55,7 @@ class CampaignFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = Campaign
+        skip_postgeneration_save = True
 
     brand = factory.SubFactory(BrandFactory)
     title = factory.Sequence(lambda n: f"Campaign {n}")
