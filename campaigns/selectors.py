@@ -103,9 +103,9 @@ def marketplace_campaign_list(filters: MarketplaceFilters) -> QuerySet[Campaign]
     if filters.currency:
         campaigns = campaigns.filter(currency=filters.currency)
     if filters.commission_type:
-        campaigns = campaigns.filter(current_commission_type=filters.commission_type)
+        campaigns = campaigns.filter(current_commission_type=filters.commission_type)  # type: ignore[misc]
     if filters.min_percent is not None:
-        campaigns = campaigns.filter(
+        campaigns = campaigns.filter(  # type: ignore[misc]
             current_commission_type="percent", current_commission_percent__gte=filters.min_percent
         )
     if filters.sort == "commission":

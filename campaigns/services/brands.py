@@ -55,7 +55,7 @@ def brand_create(
     )
     if logo is not None:
         try:
-            brand.logo = reencode_avatar(logo)  # type: ignore[assignment]
+            brand.logo = reencode_avatar(logo)
         except ValidationError as exc:
             raise ValidationError({"logo": exc.error_list}) from exc
     try:

@@ -198,7 +198,7 @@ def campaign_update(
     return campaign
 
 
-_TRANSITION_ACTIONS = {
+_TRANSITION_ACTIONS: dict[tuple[str, str], str] = {
     (CampaignStatus.DRAFT, CampaignStatus.ACTIVE): "published",
     (CampaignStatus.PAUSED, CampaignStatus.ACTIVE): "resumed",
     (CampaignStatus.ACTIVE, CampaignStatus.PAUSED): "paused",
