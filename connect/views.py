@@ -7,6 +7,7 @@ from typing import Any
 from allauth.account.decorators import verified_email_required
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db.models import Count, Q
 from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -39,12 +40,22 @@ def home(request: HttpRequest) -> HttpResponse:
         return render(request, "connect/landing.html")
     user = request.user
     profile = getattr(user, "creator_profile", None)
+    if profile is None and user.brand_memberships.exists():  # type: ignore[union-attr]
+        # People who only act for brands start in their brand workspace.
+        return redirect("brand:home")
     context = {
         "email_verified": user_has_verified_email(user),
         "profile": profile,
         "has_social": bool(profile and profile.social_accounts.exists()),
-        "has_mfa": user.authenticator_set.exists(),  # type: ignore[attr-defined]
+        "has_mfa": user.authenticator_set.exists(),  # type: ignore[union-attr]
     }
+    if profile is not None:
+        counts = profile.collaborations.aggregate(
+            active=Count("pk", filter=Q(status="active")),
+            invited=Count("pk", filter=Q(status="invited")),
+            applied=Count("pk", filter=Q(status="applied")),
+        )
+        context["collaboration_counts"] = counts
     return render(request, "connect/home.html", context)
 
 

@@ -392,3 +392,36 @@ def test_capped_paginator_counts_up_to_the_cap_and_says_so() -> None:
     assert (exact.count, exact.capped, exact.num_pages) == (7, False, 4)
     assert (deep.count, deep.capped) == (7, False)
     assert [p.handle for p in deep.page(3).object_list] == ["capped_4", "capped_5"]
+
+
+def test_home_shows_a_creators_collaboration_counts(client: Client) -> None:
+    # given
+    from tests.campaigns.factories import CollaborationFactory
+
+    profile = CreatorProfileFactory()
+    CollaborationFactory(creator=profile)
+    CollaborationFactory(
+        creator=profile, status="invited", tracking_code=None, discount_code=None, activated_at=None
+    )
+    client.force_login(profile.user)
+
+    # when
+    response = client.get("/")
+
+    # then
+    assert response.context["collaboration_counts"] == {"active": 1, "invited": 1, "applied": 0}
+
+
+def test_home_sends_a_brand_only_user_to_the_brand_workspace(client: Client) -> None:
+    # given
+    from tests.campaigns.factories import BrandMembershipFactory
+
+    membership = BrandMembershipFactory()
+    client.force_login(membership.user)
+
+    # when
+    response = client.get("/")
+
+    # then
+    assert response.status_code == 302
+    assert response["Location"] == "/brand/"
