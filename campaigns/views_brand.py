@@ -78,6 +78,7 @@ from campaigns.services import (
     collaboration_set_discount_code,
 )
 from campaigns.services.campaigns import campaign_current_terms
+from connect.forms import apply_service_errors
 from connect.models import User
 from connect.selectors import creator_profile_get_by_handle
 from connect.services import user_has_verified_email
@@ -87,24 +88,6 @@ View = Callable[..., HttpResponse]
 
 def _user(request: HttpRequest) -> User:
     return request.user  # type: ignore[return-value]
-
-
-def _apply_service_errors(
-    form: Form, exc: ValidationError, field_names: dict[str, str] | None = None
-) -> None:
-    """Show a service's refusal on the form: keyed errors on their field, the rest on top."""
-    field_names = field_names or {}
-    if hasattr(exc, "error_dict"):
-        for key, errors in exc.error_dict.items():
-            field = field_names.get(key, key)
-            form.add_error(field if field in form.fields else None, errors)
-        return
-    for error in exc.error_list:
-        # Code checks (`campaigns.codes`) raise unkeyed errors that belong to one field.
-        if error.code in form.fields:
-            form.add_error(error.code, error)
-        else:
-            form.add_error(None, error)
 
 
 def _belongs_to_form(form: Form, exc: ValidationError) -> bool:
@@ -226,7 +209,7 @@ def create(request: HttpRequest) -> HttpResponse:
                 logo=data["logo"] or None,
             )
         except ValidationError as exc:
-            _apply_service_errors(form, exc)
+            apply_service_errors(form, exc)
         except PermissionDenied as exc:
             form.add_error(None, _error_text(exc))
         else:
@@ -289,7 +272,7 @@ def team(request: HttpRequest, brand: Brand) -> HttpResponse:
                     role=form.cleaned_data["role"],
                 )
             except ValidationError as exc:
-                _apply_service_errors(form, exc)
+                apply_service_errors(form, exc)
             else:
                 messages.success(
                     request,
@@ -399,7 +382,7 @@ def campaign_create_view(request: HttpRequest, brand: Brand) -> HttpResponse:
         try:
             campaign = campaign_create(brand=brand, actor=_user(request), data=data, terms=terms)
         except ValidationError as exc:
-            _apply_service_errors(form, exc, CampaignForm.SERVICE_FIELD_NAMES)
+            apply_service_errors(form, exc, CampaignForm.SERVICE_FIELD_NAMES)
         else:
             messages.success(
                 request,
@@ -428,7 +411,7 @@ def campaign_edit(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             campaign_update(campaign=campaign, actor=_user(request), data=data, terms=new_terms)
         except ValidationError as exc:
-            _apply_service_errors(form, exc, CampaignForm.SERVICE_FIELD_NAMES)
+            apply_service_errors(form, exc, CampaignForm.SERVICE_FIELD_NAMES)
         else:
             changed = campaign_current_terms(campaign) != terms
             if changed and campaign.status != CampaignStatus.DRAFT:
@@ -607,7 +590,7 @@ def collaboration_accept_view(request: HttpRequest, pk: int) -> HttpResponse:
             if not _belongs_to_form(form, exc):
                 messages.error(request, _error_text(exc))
                 return _detail_anchor(collaboration, "applications")
-            _apply_service_errors(form, exc)
+            apply_service_errors(form, exc)
         else:
             messages.success(
                 request,
@@ -636,7 +619,7 @@ def collaboration_reject_view(request: HttpRequest, pk: int) -> HttpResponse:
             if not _belongs_to_form(form, exc):
                 messages.error(request, _error_text(exc))
                 return _detail_anchor(collaboration, "applications")
-            _apply_service_errors(form, exc)
+            apply_service_errors(form, exc)
         else:
             messages.success(
                 request,
@@ -665,7 +648,7 @@ def collaboration_remove_view(request: HttpRequest, pk: int) -> HttpResponse:
                 reason=form.cleaned_data["reason"],
             )
         except ValidationError as exc:
-            _apply_service_errors(form, exc)
+            apply_service_errors(form, exc)
         else:
             messages.success(
                 request,
@@ -694,7 +677,7 @@ def collaboration_discount_code(request: HttpRequest, pk: int) -> HttpResponse:
             if not _belongs_to_form(form, exc):
                 messages.error(request, _error_text(exc))
                 return _detail_anchor(collaboration, "creators")
-            _apply_service_errors(form, exc)
+            apply_service_errors(form, exc)
         else:
             messages.success(
                 request,

@@ -49,6 +49,25 @@ SPOKEN_LANGUAGES = (
 LANGUAGE_CHOICES = [(code, LANG_INFO[code]["name_local"].capitalize()) for code in SPOKEN_LANGUAGES]
 
 
+def apply_service_errors(
+    form: forms.Form, exc: ValidationError, field_names: dict[str, str] | None = None
+) -> None:
+    """Show a service's refusal on the form: keyed errors on their field (renamed through
+    `field_names` where the form calls it otherwise), the rest on top of the form."""
+    field_names = field_names or {}
+    if hasattr(exc, "error_dict"):
+        for key, errors in exc.error_dict.items():
+            field = field_names.get(key, key)
+            form.add_error(field if field in form.fields else None, errors)
+        return
+    for error in exc.error_list:
+        # Some checks raise unkeyed errors whose code names the one field they are about.
+        if error.code in form.fields:
+            form.add_error(error.code, error)
+        else:
+            form.add_error(None, error)
+
+
 class BootstrapFormMixin:
     """Give every widget the Bootstrap class its kind needs."""
 

@@ -8,7 +8,6 @@ from allauth.account.decorators import verified_email_required
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
-from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -16,7 +15,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from django.views.i18n import set_language as django_set_language
 
-from connect.forms import CreatorProfileForm, DirectoryFilterForm, SocialAccountFormSet
+from connect.forms import (
+    CreatorProfileForm,
+    DirectoryFilterForm,
+    SocialAccountFormSet,
+    apply_service_errors,
+)
 from connect.health import health_report
 from connect.models import CreatorProfile
 from connect.pagination import CappedPaginator
@@ -40,14 +44,14 @@ def home(request: HttpRequest) -> HttpResponse:
         return render(request, "connect/landing.html")
     user = request.user
     profile = getattr(user, "creator_profile", None)
-    if profile is None and user.brand_memberships.exists():  # type: ignore[union-attr]
+    if profile is None and user.brand_memberships.exists():
         # People who only act for brands start in their brand workspace.
         return redirect("brand:home")
     context = {
         "email_verified": user_has_verified_email(user),
         "profile": profile,
         "has_social": bool(profile and profile.social_accounts.exists()),
-        "has_mfa": user.authenticator_set.exists(),  # type: ignore[union-attr]
+        "has_mfa": user.authenticator_set.exists(),  # type: ignore[attr-defined]
     }
     if profile is not None:
         counts = profile.collaborations.aggregate(
@@ -57,14 +61,6 @@ def home(request: HttpRequest) -> HttpResponse:
         )
         context["collaboration_counts"] = counts
     return render(request, "connect/home.html", context)
-
-
-def _apply_service_errors(form: Form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
 
 
 def _social_inputs(formset: Any) -> list[SocialAccountInput]:
@@ -93,7 +89,7 @@ def onboarding(request: HttpRequest) -> HttpResponse:
                 social_accounts=_social_inputs(formset),
             )
         except ValidationError as exc:
-            _apply_service_errors(form, exc)
+            apply_service_errors(form, exc)
         else:
             messages.success(request, _("Welcome to Connect! This is your public profile."))
             return redirect("connect:profile_public", handle=profile.handle)
@@ -146,7 +142,7 @@ def profile_edit(request: HttpRequest) -> HttpResponse:
                 social_accounts=_social_inputs(formset),
             )
         except ValidationError as exc:
-            _apply_service_errors(form, exc)
+            apply_service_errors(form, exc)
         else:
             messages.success(request, _("Your profile is saved."))
             return redirect("connect:profile_public", handle=profile.handle)
