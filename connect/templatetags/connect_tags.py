@@ -1,7 +1,10 @@
+from decimal import Decimal
+
 from babel.numbers import format_compact_decimal
 from django import template
 from django.forms import BoundField
 from django.utils import translation
+from django.utils.formats import number_format
 
 from connect.money import format_money
 
@@ -38,3 +41,13 @@ def bootstrap_widget(bound_field: BoundField) -> str:
         css += " is-invalid"
     existing = widget.attrs.get("class", "")
     return bound_field.as_widget(attrs={"class": f"{existing} {css}".strip()})
+
+
+@register.filter
+def percent_number(value: Decimal | str | None) -> str:
+    """A commission percent as people write it, in their number format: 12.5, 12,25, 10."""
+    if value is None or value == "":
+        return ""
+    number = Decimal(str(value)).quantize(Decimal("0.01"))
+    trimmed = Decimal(format(number.normalize(), "f"))
+    return number_format(trimmed, decimal_pos=None, use_l10n=True)

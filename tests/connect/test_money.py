@@ -68,3 +68,24 @@ def test_format_money_follows_the_readers_language(locale: str, expected: str) -
 
 def test_format_money_uses_the_currency_exponent() -> None:
     assert format_money(20000, "PLN", locale="pl") == "200,00\xa0zł"
+
+
+@pytest.mark.parametrize(
+    ("value", "language", "expected"),
+    [
+        ("12.50", "en", "12.5"),
+        ("12.50", "pl", "12,5"),
+        ("10.00", "es", "10"),
+        ("12.25", "es", "12,25"),
+        ("100", "en", "100"),
+    ],
+)
+def test_percent_number_drops_trailing_zeros_in_the_readers_format(
+    value: str, language: str, expected: str
+) -> None:
+    from django.utils import translation
+
+    from connect.templatetags.connect_tags import percent_number
+
+    with translation.override(language):
+        assert percent_number(Decimal(value)) == expected
