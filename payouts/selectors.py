@@ -1,0 +1,137 @@
+"""Reads of the payouts app: ledger balances and the ledger's invariants."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.db import connection, transaction
+
+from campaigns.models import Brand
+from connect.models import CreatorProfile
+from payouts.models.ledger import LedgerAccount, LedgerBalance
+
+
+def account_balance(account: LedgerAccount) -> int:
+    """The account's balance in minor units (credit-positive), from the maintained rollup."""
+    balance = LedgerBalance.objects.filter(account_id=account.pk).values_list(
+        "balance_minor", flat=True
+    )
+    return next(iter(balance), 0)
+
+
+def _balances_by_currency(accounts: list[tuple[str, str, int | None]]) -> dict[str, dict[str, int]]:
+    result: dict[str, dict[str, int]] = defaultdict(dict)
+    for kind, currency, balance_minor in accounts:
+        result[currency][kind] = balance_minor or 0
+    return dict(result)
+
+
+def creator_balances(creator: CreatorProfile) -> dict[str, dict[str, int]]:
+    """{currency: {account kind: balance in minor units}} over the creator's accounts.
+
+    Only accounts that exist are listed; a positive balance is money owed to the creator.
+    """
+    rows = LedgerAccount.objects.filter(creator=creator).values_list(
+        "kind", "currency", "balance__balance_minor"
+    )
+    return _balances_by_currency(list(rows))
+
+
+def brand_balances(brand: Brand) -> dict[str, dict[str, int]]:
+    """{currency: {account kind: balance}} over the brand's accounts (debit-normal: a brand
+    owing 10.00 EUR of commissions shows -1000)."""
+    rows = LedgerAccount.objects.filter(brand=brand).values_list(
+        "kind", "currency", "balance__balance_minor"
+    )
+    return _balances_by_currency(list(rows))
+
+
+@dataclass(frozen=True)
+class LedgerCheck:
+    """One invariant of the ledger and what breaks it (empty `failures`: it holds)."""
+
+    name: str
+    failures: list[str]
+
+
+_CHECKS: list[tuple[str, str, str]] = [
+    (
+        "every transaction sums to zero per currency",
+        """
+        SELECT transaction_id, currency, sum(amount_minor)
+        FROM payouts_ledgerentry
+        GROUP BY transaction_id, currency
+        HAVING sum(amount_minor) <> 0
+        ORDER BY transaction_id, currency
+        """,
+        "transaction {0}: {1} entries sum to {2}",
+    ),
+    (
+        "every transaction has entries",
+        """
+        SELECT t.id, t.idempotency_key
+        FROM payouts_ledgertransaction t
+        WHERE NOT EXISTS (SELECT 1 FROM payouts_ledgerentry e WHERE e.transaction_id = t.id)
+        ORDER BY t.id
+        """,
+        "transaction {0} ({1}) has no entries",
+    ),
+    (
+        "every entry's currency is its account's",
+        """
+        SELECT e.id, e.currency, e.account_id, a.currency
+        FROM payouts_ledgerentry e
+        LEFT JOIN payouts_ledgeraccount a ON a.id = e.account_id
+        WHERE a.id IS NULL OR a.currency <> e.currency
+        ORDER BY e.id
+        """,
+        "entry {0} in {1} is on account {2} in {3}",
+    ),
+    (
+        "every balance rollup equals the sum of its entries",
+        """
+        SELECT a.id, coalesce(b.balance_minor, 0), coalesce(s.total, 0)
+        FROM payouts_ledgeraccount a
+        LEFT JOIN payouts_ledgerbalance b ON b.account_id = a.id
+        LEFT JOIN (
+            SELECT account_id, sum(amount_minor) AS total
+            FROM payouts_ledgerentry GROUP BY account_id
+        ) s ON s.account_id = a.id
+        WHERE coalesce(b.balance_minor, 0) <> coalesce(s.total, 0)
+        ORDER BY a.id
+        """,
+        "account {0}: rollup {1} but entries sum to {2}",
+    ),
+]
+
+
+def ledger_checks() -> list[LedgerCheck]:
+    """Run every ledger invariant as one set-based query each (read in one snapshot)."""
+    results: list[LedgerCheck] = []
+    outermost = not connection.in_atomic_block
+    with transaction.atomic(), connection.cursor() as cursor:
+        if outermost:
+            # One snapshot for all checks, so that postings committing meanwhile cannot make
+            # a rollup look out of step with the entries.
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        for name, sql, message in _CHECKS:
+            cursor.execute(sql)
+            failures = [message.format(*row) for row in cursor.fetchall()]
+            results.append(LedgerCheck(name=name, failures=failures))
+    return results
+
+
+def ledger_totals() -> dict[str, int]:
+    """How many accounts, transactions and entries the ledger holds (for summaries)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT (SELECT count(*) FROM payouts_ledgeraccount),
+                   (SELECT count(*) FROM payouts_ledgertransaction),
+                   (SELECT count(*) FROM payouts_ledgerentry)
+            """
+        )
+        row = cursor.fetchone()
+    accounts, transactions, entries = row if row is not None else (0, 0, 0)
+    return {"accounts": accounts, "transactions": transactions, "entries": entries}
