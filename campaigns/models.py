@@ -350,3 +350,41 @@ class ClickDailyCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.collaboration_id} {self.day}: {self.clicks}"
+
+
+class BrandApiKey(models.Model):
+    """A key a brand's systems send to the API (`ck_live_<prefix>_<secret>`).
+
+    Only a SHA-256 hash of the secret is stored; the full key is shown once, when created.
+    The prefix is public: it finds the row without scanning, and lists name the key by it.
+    A revoked key stays for history (and for the audit log) but authenticates nothing.
+    """
+
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(max_length=16, unique=True)
+    secret_hash = models.CharField(max_length=64)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("API key")
+        verbose_name_plural = _("API keys")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["brand", "-created_at"], name="api_key_brand_created_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} (ck_live_{self.prefix}_…)"
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None

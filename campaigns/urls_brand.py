@@ -3,6 +3,7 @@
 from django.urls import path
 
 from campaigns import views_brand as views
+from campaigns import views_integration
 
 app_name = "brand"
 
@@ -63,5 +64,16 @@ urlpatterns = [
         "brand/collaborations/<int:pk>/discount-code/",
         views.collaboration_discount_code,
         name="collaboration_discount_code",
+    ),
+    path("brand/integration/", views_integration.integration, name="integration"),
+    path(
+        "brand/integration/keys/new/",
+        views_integration.api_key_create,
+        name="api_key_create",
+    ),
+    path(
+        "brand/integration/keys/<int:pk>/revoke/",
+        views_integration.api_key_revoke,
+        name="api_key_revoke",
     ),
 ]
