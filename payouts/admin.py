@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from payouts.models import LedgerAccount, LedgerBalance, LedgerEntry, LedgerTransaction
 
@@ -50,7 +51,7 @@ class LedgerAccountAdmin(ReadOnlyAdmin):
     list_select_related = ("creator", "brand", "balance")
     raw_id_fields = ("creator", "brand")
 
-    @admin.display(description="balance (minor units)")
+    @admin.display(description=_("balance (minor units)"))
     def balance_minor(self, account: LedgerAccount) -> int:
         try:
             return account.balance.balance_minor
