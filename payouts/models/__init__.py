@@ -1,5 +1,13 @@
 """The payouts app's models, one module per subdomain, re-exported here for Django."""
 
+from payouts.models.events import (
+    ORDER_EVENT_RAW_COLUMNS,
+    OrderEvent,
+    OrderEventOutcome,
+    OrderEventSource,
+    OrderEventType,
+    RejectedOrderEvent,
+)
 from payouts.models.ledger import (
     LedgerAccount,
     LedgerAccountKind,
@@ -10,10 +18,16 @@ from payouts.models.ledger import (
 )
 
 __all__ = [
+    "ORDER_EVENT_RAW_COLUMNS",
     "LedgerAccount",
     "LedgerAccountKind",
     "LedgerBalance",
     "LedgerEntry",
     "LedgerTransaction",
     "LedgerTransactionKind",
+    "OrderEvent",
+    "OrderEventOutcome",
+    "OrderEventSource",
+    "OrderEventType",
+    "RejectedOrderEvent",
 ]
