@@ -675,7 +675,9 @@ def test_a_creator_finds_joins_and_shares_a_campaign_in_chromium(
     assert page.inner_text("#tracking-link") == link
     assert page.input_value("#discount-code") == "OLACREATES"
     qr = page.locator("img[src$='qr.svg']")
-    assert qr.evaluate("img => img.complete && img.naturalWidth > 0")
+    # the QR image loads after the page: wait for it before measuring
+    page.wait_for_function("document.querySelector(\"img[src$='qr.svg']\").complete")
+    assert qr.evaluate("img => img.naturalWidth > 0")
     page.locator("[data-copy=tracking-link]").click()
     page.get_by_role("button", name="Copied!").wait_for()
     assert page.evaluate("navigator.clipboard.readText()") == link

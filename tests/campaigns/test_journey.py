@@ -100,7 +100,9 @@ def test_brand_publishes_creator_applies_is_accepted_and_a_visitor_click_is_coun
     link = me.inner_text("#tracking-link")
     assert link.endswith(f"/r/{collaboration.tracking_code}")
     assert me.input_value("#discount-code") == "OLARUNS"
-    assert me.locator("img[src$='qr.svg']").evaluate("img => img.complete && img.naturalWidth > 0")
+    # the QR image loads after the page: wait for it before measuring
+    me.wait_for_function("document.querySelector(\"img[src$='qr.svg']\").complete")
+    assert me.locator("img[src$='qr.svg']").evaluate("img => img.naturalWidth > 0")
     screenshot(me, "collaboration")
 
     # when: a visitor follows the link (the shop itself is outside this machine, so the
