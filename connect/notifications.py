@@ -14,13 +14,13 @@ from django.utils import translation
 from connect.models import User
 
 
-def notify(*, users: Iterable[User], template: str, context: dict[str, Any] | None = None) -> None:
-    """Send `templates/emails/<template>_subject.txt` and `_body.txt` to each user after commit.
-
-    Rendering waits for the commit too, so a rolled-back change sends nothing.
-    """
-    recipients = [(user.email, user.preferred_language) for user in users if user.email]
-    data = {"site_url": settings.SITE_URL, **(context or {})}
+def _send_after_commit(
+    recipients: list[tuple[str, str]], template: str, context: dict[str, Any]
+) -> None:
+    """Render `templates/emails/<template>_subject.txt` and `_body.txt` for each (address,
+    language) and send them once the surrounding transaction commits; a rolled-back change
+    sends nothing."""
+    data = {"site_url": settings.SITE_URL, **context}
 
     def send() -> None:
         for email, language in recipients:
@@ -37,20 +37,14 @@ def notify(*, users: Iterable[User], template: str, context: dict[str, Any] | No
     transaction.on_commit(send)
 
 
+def notify(*, users: Iterable[User], template: str, context: dict[str, Any] | None = None) -> None:
+    """Email each user in the language they chose."""
+    recipients = [(user.email, user.preferred_language) for user in users if user.email]
+    _send_after_commit(recipients, template, context or {})
+
+
 def notify_emails(*, emails: Iterable[str], template: str, context: dict[str, Any]) -> None:
-    """Like `notify`, for addresses that may not belong to a user yet (team invitations)."""
-    addresses = list(emails)
-    data = {"site_url": settings.SITE_URL, **context}
-
-    def send() -> None:
-        for email in addresses:
-            subject = render_to_string(f"emails/{template}_subject.txt", data).strip()
-            body = render_to_string(f"emails/{template}_body.txt", data)
-            send_mail(
-                f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}{subject}",
-                body,
-                settings.DEFAULT_FROM_EMAIL,
-                [email],
-            )
-
-    transaction.on_commit(send)
+    """Like `notify`, for addresses that may not belong to a user yet (team invitations):
+    written in the language of the request that sends them."""
+    language = translation.get_language() or ""
+    _send_after_commit([(email, language) for email in emails], template, context)
