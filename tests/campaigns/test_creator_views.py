@@ -14,6 +14,7 @@ from allauth.account.models import EmailAddress
 from django.core import mail
 from django.core.exceptions import PermissionDenied
 from django.test import Client
+from playwright.sync_api import expect
 
 from campaigns.models import ClickDailyCount, Collaboration, CollaborationStatus, JoinMode
 from campaigns.qr import qr_svg
@@ -676,7 +677,7 @@ def test_a_creator_finds_joins_and_shares_a_campaign_in_chromium(
     assert page.input_value("#discount-code") == "OLACREATES"
     qr = page.locator("img[src$='qr.svg']")
     # the QR image loads after the page: wait for it before measuring
-    page.wait_for_function("document.querySelector(\"img[src$='qr.svg']\").complete")
+    expect(qr).to_have_js_property("complete", True)
     assert qr.evaluate("img => img.naturalWidth > 0")
     page.locator("[data-copy=tracking-link]").click()
     page.get_by_role("button", name="Copied!").wait_for()

@@ -101,7 +101,7 @@ def test_brand_publishes_creator_applies_is_accepted_and_a_visitor_click_is_coun
     assert link.endswith(f"/r/{collaboration.tracking_code}")
     assert me.input_value("#discount-code") == "OLARUNS"
     # the QR image loads after the page: wait for it before measuring
-    me.wait_for_function("document.querySelector(\"img[src$='qr.svg']\").complete")
+    expect(me.locator("img[src$='qr.svg']")).to_have_js_property("complete", True)
     assert me.locator("img[src$='qr.svg']").evaluate("img => img.naturalWidth > 0")
     screenshot(me, "collaboration")
 

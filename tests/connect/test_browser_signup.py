@@ -82,7 +82,7 @@ def test_a_creator_signs_up_verifies_onboards_and_sees_their_profile(
     expect(page.get_by_text("12.5K followers")).to_be_visible()
     avatar = page.locator("img.avatar")
     expect(avatar).to_have_attribute("src", re.compile(r"^/media/avatars/[0-9a-f]{32}\.webp$"))
-    page.wait_for_function("document.querySelector('img.avatar').complete")
+    expect(avatar).to_have_js_property("complete", True)
     assert page.evaluate("document.querySelector('img.avatar').naturalWidth") == 512
     screenshot(page, "public-profile")
     page.close()
