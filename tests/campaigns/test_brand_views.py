@@ -1110,6 +1110,9 @@ def test_a_brand_signs_up_drafts_publishes_and_reviews_creators_in_chromium(
     page.goto(f"{base}/brand/")
     screenshot(page, "brand-start")
     page.get_by_role("link", name="Create your brand").click()
+    # the page's script fills the address from the name once it has loaded
+    page.wait_for_url(f"{base}/brands/new/")
+    page.wait_for_load_state("load")
     page.fill("#id_name", "Trail Co")
     expect(page.locator("#id_slug")).to_have_value("trail-co")
     page.fill("#id_website", "https://trail.example.com")
@@ -1125,6 +1128,7 @@ def test_a_brand_signs_up_drafts_publishes_and_reviews_creators_in_chromium(
 
     # when: they draft a campaign, first with an http landing page
     page.get_by_role("link", name="New campaign").click()
+    page.wait_for_load_state("load")
     page.fill("#id_title", "Spring trail season")
     page.fill("#id_landing_url", "http://trail.example.com/spring")
     page.select_option("#id_niche", label="Fitness")

@@ -668,6 +668,7 @@ def test_a_creator_finds_joins_and_shares_a_campaign_in_chromium(
     page.get_by_role("link", name="Linen for the summer").click()
     screenshot(page, "campaign-detail")
     page.get_by_role("button", name="Join campaign").click()
+    page.wait_for_url(re.compile(r".*/collaborations/\d+/$"))
 
     # then: their link, code and QR code are ready, and the copy button copies the link
     joined = Collaboration.objects.get(creator=creator, campaign=campaign)
@@ -693,6 +694,7 @@ def test_a_creator_finds_joins_and_shares_a_campaign_in_chromium(
     page.goto(f"{live_server.url}/collaborations/")
     screenshot(page, "collaborations")
     page.get_by_role("button", name="Accept").click()
+    page.wait_for_url(re.compile(r".*/collaborations/\d+/$"))
     assert Collaboration.objects.get(campaign=invited).status == CollaborationStatus.ACTIVE
     page.goto(f"{live_server.url}/collaborations/")
     screenshot(page, "collaborations-after-accept")

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from django.test import Client
 from django.urls import reverse
+from playwright.sync_api import expect
 
 from campaigns.api_keys import brand_api_key_authenticate, brand_api_key_create
 from campaigns.models import BrandApiKey, BrandRole
@@ -166,12 +167,16 @@ def test_a_brand_creates_copies_and_revokes_a_key_in_chromium(
     screenshot(page, "integration")
     page.get_by_label("Key name").fill("Shop backend")
     page.get_by_role("button", name="Create key").click()
+    expect(page.locator("#new-api-key")).to_be_visible()
+    page.wait_for_load_state("load")
     screenshot(page, "key-created")
 
     # then: the key is shown once and the copy button copies it
     shown = page.inner_text("#new-api-key")
     assert KEY_IN_PAGE.fullmatch(shown)
     page.get_by_role("button", name="Copy").click()
+    # the button says so once the clipboard holds the key
+    page.get_by_role("button", name="Copied!").wait_for()
     assert page.evaluate("navigator.clipboard.readText()") == shown
     api_key = brand_api_key_authenticate(shown)
     assert api_key is not None
@@ -180,6 +185,7 @@ def test_a_brand_creates_copies_and_revokes_a_key_in_chromium(
     old = BrandApiKey.objects.get(name="Old ERP export")
     page.locator(f"[data-bs-target='#revoke-key-{old.pk}']").click()
     page.get_by_role("button", name="Yes, revoke").click()
+    expect(page.get_by_text("is revoked: requests with it now fail.")).to_be_visible()
     screenshot(page, "key-revoked")
 
     # then
