@@ -236,6 +236,38 @@ class CampaignTerms(models.Model):
         return f"{self.campaign_id} terms from {self.effective_from:%Y-%m-%d %H:%M}"
 
 
+class CampaignActivePeriod(models.Model):
+    """A span of time during which a campaign was active (published and not paused).
+
+    Written only by `campaign_transition`: going active opens a period, pausing or ending
+    closes it. Attribution asks whether a campaign was active at an order's time, which the
+    current status alone cannot answer once a campaign has been paused and resumed.
+    """
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="active_periods")
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["campaign", "started_at"]
+        constraints = [
+            # At most one open period per campaign.
+            models.UniqueConstraint(
+                "campaign",
+                condition=models.Q(ended_at__isnull=True),
+                name="campaigns_one_open_active_period",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(ended_at__isnull=True)
+                | models.Q(ended_at__gte=models.F("started_at")),
+                name="campaigns_active_period_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id}: {self.started_at:%Y-%m-%d %H:%M} – {self.ended_at or '…'}"
+
+
 class CollaborationStatus(models.TextChoices):
     APPLIED = "applied", _("Applied")
     INVITED = "invited", _("Invited")

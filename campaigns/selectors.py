@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -14,6 +15,7 @@ from campaigns.models import (
     Brand,
     BrandMembership,
     Campaign,
+    CampaignActivePeriod,
     CampaignStatus,
     CampaignTerms,
     ClickDailyCount,
@@ -205,3 +207,20 @@ def creator_pending_invitations(creator: CreatorProfile) -> QuerySet[Collaborati
     return Collaboration.objects.filter(
         creator=creator, status=CollaborationStatus.INVITED
     ).select_related("campaign", "campaign__brand")
+
+
+def campaign_active_periods(
+    campaign_ids: list[int],
+) -> dict[int, list[tuple[datetime.datetime, datetime.datetime | None]]]:
+    """For each campaign, the (start, end or None) spans when it was active, oldest first."""
+    periods: dict[int, list[tuple[datetime.datetime, datetime.datetime | None]]] = {
+        pk: [] for pk in campaign_ids
+    }
+    rows = CampaignActivePeriod.objects.filter(campaign_id__in=campaign_ids).order_by(
+        "campaign_id", "started_at"
+    )
+    for campaign_id, started_at, ended_at in rows.values_list(
+        "campaign_id", "started_at", "ended_at"
+    ):
+        periods[campaign_id].append((started_at, ended_at))
+    return periods

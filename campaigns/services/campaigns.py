@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from campaigns.models import (
     Brand,
     Campaign,
+    CampaignActivePeriod,
     CampaignStatus,
     CampaignTerms,
     Collaboration,
@@ -236,10 +237,18 @@ def campaign_transition(
         if campaign.ends_on and campaign.ends_on < timezone.now().date():
             raise ValidationError(_("The end date has passed; change it before publishing."))
     before = campaign.status
+    now = timezone.now()
     campaign.status = to_status
     if to_status == CampaignStatus.ACTIVE and campaign.published_at is None:
-        campaign.published_at = timezone.now()
+        campaign.published_at = now
     campaign.save(update_fields=["status", "published_at", "updated_at"])
+    # The periods when the campaign was active, for attributing orders by their time.
+    if to_status == CampaignStatus.ACTIVE:
+        CampaignActivePeriod.objects.create(campaign=campaign, started_at=now)
+    elif before == CampaignStatus.ACTIVE:
+        CampaignActivePeriod.objects.filter(campaign=campaign, ended_at__isnull=True).update(
+            ended_at=now
+        )
     audit_record(
         actor=actor,
         action=f"campaigns.campaign.{_TRANSITION_ACTIONS[(before, to_status)]}",

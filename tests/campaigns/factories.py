@@ -13,6 +13,7 @@ from campaigns.models import (
     BrandMembership,
     BrandRole,
     Campaign,
+    CampaignActivePeriod,
     CampaignStatus,
     CampaignTerms,
     Collaboration,
@@ -69,6 +70,10 @@ class CampaignFactory(factory.django.DjangoModelFactory):
     def terms(self, create: bool, extracted: object, **kwargs: object) -> None:
         if not create:
             return
+        if self.status == CampaignStatus.ACTIVE:
+            CampaignActivePeriod.objects.create(
+                campaign=self, started_at=timezone.now() - timezone.timedelta(days=365)
+            )
         CampaignTerms.objects.create(
             campaign=self,
             effective_from=timezone.now() - timezone.timedelta(days=365),
