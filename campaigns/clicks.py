@@ -231,7 +231,7 @@ def redis_client(url: str) -> redis.Redis:
 
 def click_buffer_url() -> str:
     """The Redis that buffers clicks: CLICK_BUFFER_REDIS_URL if set, else the cache's."""
-    return getattr(settings, "CLICK_BUFFER_REDIS_URL", "") or cache_redis_url()
+    return settings.CLICK_BUFFER_REDIS_URL or cache_redis_url()
 
 
 def cache_redis_url() -> str:

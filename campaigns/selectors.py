@@ -20,7 +20,6 @@ from campaigns.models import (
     CampaignTerms,
     ClickDailyCount,
     Collaboration,
-    CollaborationStatus,
     JoinMode,
 )
 from connect.models import CreatorProfile, User
@@ -40,11 +39,22 @@ def brand_members(brand: Brand) -> QuerySet[BrandMembership]:
     return brand.memberships.select_related("user").order_by("role", "user__email")
 
 
-def _current_terms_subquery(field: str) -> Subquery:
+def _current_terms_subquery(field: str, campaign_ref: str = "pk") -> Subquery:
+    """The terms in force now (latest `effective_from`) for the campaign at `campaign_ref`."""
     return Subquery(
-        CampaignTerms.objects.filter(campaign=OuterRef("pk"))
+        CampaignTerms.objects.filter(campaign=OuterRef(campaign_ref))
         .order_by("-effective_from", "-id")
         .values(field)[:1]
+    )
+
+
+def _click_total_subquery() -> Subquery:
+    """A collaboration's clicks, summed from the daily counts the click flush maintains."""
+    return Subquery(
+        ClickDailyCount.objects.filter(collaboration=OuterRef("pk"))
+        .values("collaboration")
+        .annotate(total=Sum("clicks"))
+        .values("total")
     )
 
 
@@ -146,16 +156,10 @@ def campaign_ineligibility_reasons(campaign: Campaign, creator: CreatorProfile |
 
 
 def creator_collaboration_list(creator: CreatorProfile) -> QuerySet[Collaboration]:
-    clicks = (
-        ClickDailyCount.objects.filter(collaboration=OuterRef("pk"))
-        .values("collaboration")
-        .annotate(total=Sum("clicks"))
-        .values("total")
-    )
     return with_current_terms_for_collaborations(
         Collaboration.objects.filter(creator=creator)
         .select_related("campaign", "campaign__brand")
-        .annotate(click_count=Subquery(clicks))
+        .annotate(click_count=_click_total_subquery())
         .order_by("-updated_at")
     )
 
@@ -163,33 +167,22 @@ def creator_collaboration_list(creator: CreatorProfile) -> QuerySet[Collaboratio
 def with_current_terms_for_collaborations(
     collaborations: QuerySet[Collaboration],
 ) -> QuerySet[Collaboration]:
-    def terms(field: str) -> Subquery:
-        return Subquery(
-            CampaignTerms.objects.filter(campaign=OuterRef("campaign"))
-            .order_by("-effective_from", "-id")
-            .values(field)[:1]
-        )
-
     return collaborations.annotate(
-        current_commission_type=terms("commission_type"),
-        current_commission_percent=terms("commission_percent"),
-        current_commission_fixed_minor=terms("commission_fixed_minor"),
+        current_commission_type=_current_terms_subquery("commission_type", "campaign"),
+        current_commission_percent=_current_terms_subquery("commission_percent", "campaign"),
+        current_commission_fixed_minor=_current_terms_subquery(
+            "commission_fixed_minor", "campaign"
+        ),
     )
 
 
 def campaign_collaboration_list(
     campaign: Campaign, status: str | None = None
 ) -> QuerySet[Collaboration]:
-    clicks = (
-        ClickDailyCount.objects.filter(collaboration=OuterRef("pk"))
-        .values("collaboration")
-        .annotate(total=Sum("clicks"))
-        .values("total")
-    )
     collaborations = (
         Collaboration.objects.filter(campaign=campaign)
         .select_related("creator", "creator__user")
-        .annotate(click_count=Subquery(clicks))
+        .annotate(click_count=_click_total_subquery())
     )
     if status:
         collaborations = collaborations.filter(status=status)
@@ -201,12 +194,6 @@ def collaboration_click_count(collaboration: Collaboration) -> int:
         total=Sum("clicks")
     )
     return int(total["total"] or 0)
-
-
-def creator_pending_invitations(creator: CreatorProfile) -> QuerySet[Collaboration]:
-    return Collaboration.objects.filter(
-        creator=creator, status=CollaborationStatus.INVITED
-    ).select_related("campaign", "campaign__brand")
 
 
 def campaign_active_periods(

@@ -279,3 +279,12 @@ CAMPAIGN_CURRENCIES = env_list(
 # Keyed hash for click IPs, so that the raw address is never stored.
 CLICK_IP_HASH_KEY = os.environ.get("CLICK_IP_HASH_KEY", SECRET_KEY)
 CLICK_RETENTION_DAYS = int(os.environ.get("CLICK_RETENTION_DAYS", "400"))
+# The Redis that buffers clicks between the redirect and the flush; empty means the cache's.
+CLICK_BUFFER_REDIS_URL = os.environ.get("CLICK_BUFFER_REDIS_URL", "")
+
+# Order events API: requests per key and window, and the largest body read (a full batch of
+# 1000 events is about half a megabyte).
+ORDER_EVENTS_RATE_LIMIT = os.environ.get("ORDER_EVENTS_RATE_LIMIT", "120/m")
+ORDER_EVENTS_MAX_BODY_BYTES = int(
+    os.environ.get("ORDER_EVENTS_MAX_BODY_BYTES", str(4 * 1024 * 1024))
+)

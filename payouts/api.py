@@ -34,10 +34,6 @@ from payouts.ingest import BatchError, order_events_from_body, order_events_inge
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_RATE_LIMIT = "120/m"
-# A full batch of 1000 events is about half a megabyte; a body far beyond that is refused
-# before it is read into memory.
-DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024
 _PERIODS = {"s": 1, "m": 60, "h": 3600}
 
 
@@ -60,7 +56,7 @@ class ApiKeyRateThrottle(BaseThrottle):
         api_key = request.auth
         if not isinstance(api_key, BrandApiKey):
             return True
-        rate = getattr(settings, "ORDER_EVENTS_RATE_LIMIT", DEFAULT_RATE_LIMIT)
+        rate = settings.ORDER_EVENTS_RATE_LIMIT
         limit, period = parse_rate(rate)
         now = time.time()
         window = int(now // period)
@@ -106,7 +102,7 @@ class OrderEventsApi(APIView):
     def post(self, request: Request) -> Response:
         api_key = request.auth
         assert isinstance(api_key, BrandApiKey)  # HasBrandApiKey let only keys through
-        max_bytes = getattr(settings, "ORDER_EVENTS_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES)
+        max_bytes = settings.ORDER_EVENTS_MAX_BODY_BYTES
         content_length = str(request.META.get("CONTENT_LENGTH") or "0")
         if content_length.isdigit() and int(content_length) > max_bytes:
             return Response(
