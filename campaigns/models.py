@@ -335,6 +335,8 @@ class Collaboration(models.Model):
         indexes = [
             models.Index(fields=["campaign", "status"], name="collab_campaign_status_idx"),
             models.Index(fields=["creator", "status"], name="collab_creator_status_idx"),
+            # Order attribution matches a typed code against tracking codes ignoring case.
+            models.Index(Lower("tracking_code"), name="collab_tracking_code_ci_idx"),
         ]
 
     def __str__(self) -> str:

@@ -259,6 +259,8 @@ CELERY_BEAT_SCHEDULE = {
     "clicks-flush": {"task": "campaigns.clicks_flush", "schedule": 5.0},
     "clicks-recover": {"task": "campaigns.clicks_recover", "schedule": 60.0},
     "click-partitions": {"task": "campaigns.click_partitions_maintain", "schedule": 3600.0},
+    "order-events-sweep": {"task": "payouts.order_events_sweep", "schedule": 30.0},
+    "commissions-mature": {"task": "payouts.commissions_mature", "schedule": 60.0},
 }
 
 # Avatars: what we accept and what we store.
@@ -288,3 +290,8 @@ ORDER_EVENTS_RATE_LIMIT = os.environ.get("ORDER_EVENTS_RATE_LIMIT", "120/m")
 ORDER_EVENTS_MAX_BODY_BYTES = int(
     os.environ.get("ORDER_EVENTS_MAX_BODY_BYTES", str(4 * 1024 * 1024))
 )
+# Processing: an order naming a click that is not stored yet waits this long for it (clicks
+# reach the table from the redirect's Redis buffer within seconds); the sweeper enqueues
+# batches still unprocessed after this many seconds.
+ORDER_CLICK_GRACE_SECONDS = int(os.environ.get("ORDER_CLICK_GRACE_SECONDS", "300"))
+ORDER_EVENTS_SWEEP_AFTER_SECONDS = int(os.environ.get("ORDER_EVENTS_SWEEP_AFTER_SECONDS", "30"))

@@ -40,6 +40,7 @@ from django.utils.translation import gettext as _
 from campaigns.models import Brand
 from connect.money import MoneyError, to_minor
 from payouts.models import OrderEventSource, OrderEventType
+from payouts.processing import order_events_enqueue
 
 MAX_EVENTS_PER_BATCH = 1000
 MAX_ID_LENGTH = 100
@@ -271,7 +272,13 @@ FROM unnest(
     %(code)s::varchar[], %(click_id)s::uuid[]
 ) AS e(event_id, type, order_id, occurred_at, amount_minor, currency, code, click_id)
 ON CONFLICT (brand_id, event_id) DO NOTHING
-RETURNING 1
+RETURNING event_id
+"""
+
+_INSERT_DUPLICATES = """
+INSERT INTO payouts_duplicateorderevent (brand_id, received_at, batch_id, source, event_id)
+SELECT %(brand_id)s, %(received_at)s, %(batch_id)s, %(source)s, d.event_id
+FROM unnest(%(event_id)s::varchar[]) AS d(event_id)
 """
 
 _INSERT_REJECTED = """
@@ -301,7 +308,7 @@ def order_events_ingest(
     batch_id = uuid.uuid4()
     received_at = timezone.now()
     valid: dict[str, ValidOrderEvent] = {}
-    in_batch_duplicates = 0
+    in_batch_duplicate_ids: list[str] = []
     refused: list[RefusedOrderEvent] = []
     refused_rows: list[dict[str, Any]] = []
     for index, raw in enumerate(events):
@@ -316,11 +323,12 @@ def order_events_ingest(
             )
             continue
         if event.event_id in valid:
-            in_batch_duplicates += 1
+            in_batch_duplicate_ids.append(event.event_id)
         else:
             valid[event.event_id] = event
 
     accepted = 0
+    duplicate_ids: list[str] = []
     params: dict[str, Any] = {
         "brand_id": brand.pk,
         "received_at": received_at,
@@ -344,14 +352,21 @@ def order_events_ingest(
                     "click_id": [e.click_id for e in rows],
                 },
             )
-            accepted = len(cursor.fetchall())
+            stored = {row[0] for row in cursor.fetchall()}
+            accepted = len(stored)
+            duplicate_ids = [e.event_id for e in rows if e.event_id not in stored]
+        duplicate_ids += in_batch_duplicate_ids
+        if duplicate_ids:
+            cursor.execute(_INSERT_DUPLICATES, {**params, "event_id": duplicate_ids})
         if refused_rows:
             cursor.execute(_INSERT_REJECTED, {**params, "rows": _storable_json(refused_rows)})
-    # Processing is enqueued here, once per batch with transaction.on_commit, when the
-    # processing workers exist; until then stored events wait with processed_at NULL.
+    if accepted:
+        # One processing message per batch, once the events are committed. If the broker
+        # is unreachable the events wait, stored, for the sweeper (`order_events_sweep`).
+        transaction.on_commit(lambda: order_events_enqueue(batch_id), robust=True)
     return IngestResult(
         batch_id=batch_id,
         accepted=accepted,
-        duplicates=len(valid) - accepted + in_batch_duplicates,
+        duplicates=len(duplicate_ids),
         rejected=refused,
     )

@@ -14,6 +14,7 @@ from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 
 @pytest.fixture(autouse=True)
@@ -73,7 +74,14 @@ def screenshot(request: pytest.FixtureRequest) -> Callable[[Page, str], Path]:
 
     def take(page: Page, name: str) -> Path:
         path = folder / f"{next(counter):02d}-{name}.png"
-        page.screenshot(path=str(path), full_page=True)
+        # A screenshot taken while the page navigates can wait for a frame that never
+        # comes: settle the page first, then allow one more try on a loaded machine.
+        page.wait_for_load_state("load")
+        try:
+            page.screenshot(path=str(path), full_page=True, timeout=20_000)
+        except PlaywrightTimeoutError:
+            page.wait_for_load_state("networkidle")
+            page.screenshot(path=str(path), full_page=True, timeout=30_000)
         return path
 
     return take

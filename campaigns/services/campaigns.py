@@ -210,7 +210,7 @@ _TRANSITION_ACTIONS: dict[tuple[str, str], str] = {
 
 @transaction.atomic
 def campaign_transition(
-    *, campaign: Campaign, actor: User, to_status: str, staff_override: bool = False
+    *, campaign: Campaign, actor: User | None, to_status: str, staff_override: bool = False
 ) -> Campaign:
     """Move a campaign along draft → active ⇄ paused → ended, as `Campaign.TRANSITIONS` allows.
 
@@ -218,6 +218,8 @@ def campaign_transition(
     campaign is already in changes nothing.
     """
     if not staff_override:
+        if actor is None:
+            raise PermissionDenied(_("Only the brand's members can change its campaigns."))
         require_brand_member(actor, campaign.brand)
     campaign = Campaign.objects.select_for_update().select_related("brand").get(pk=campaign.pk)
     if campaign.status == to_status:
@@ -281,3 +283,23 @@ def campaign_pause(*, campaign: Campaign, actor: User, staff_override: bool = Fa
 
 def campaign_end(*, campaign: Campaign, actor: User) -> Campaign:
     return campaign_transition(campaign=campaign, actor=actor, to_status=CampaignStatus.ENDED)
+
+
+@transaction.atomic
+def campaign_budget_exhausted(*, campaign_id: int) -> Campaign | None:
+    """The campaign's commissions have used up its budget: pause it (new orders earn
+    nothing from now on) and email the brand's members. Called by order processing; does
+    nothing if the campaign is no longer active."""
+    campaign = Campaign.objects.select_related("brand").get(pk=campaign_id)
+    if campaign.status != CampaignStatus.ACTIVE:
+        return None
+    campaign = campaign_transition(
+        campaign=campaign, actor=None, to_status=CampaignStatus.PAUSED, staff_override=True
+    )
+    members = User.objects.filter(brand_memberships__brand=campaign.brand, is_active=True)
+    notify(
+        users=members,
+        template="campaign_budget_exhausted",
+        context={"campaign": campaign, "site_url": settings.SITE_URL},
+    )
+    return campaign

@@ -2,6 +2,7 @@
 
 from payouts.models.events import (
     ORDER_EVENT_RAW_COLUMNS,
+    DuplicateOrderEvent,
     OrderEvent,
     OrderEventOutcome,
     OrderEventSource,
@@ -16,15 +17,28 @@ from payouts.models.ledger import (
     LedgerTransaction,
     LedgerTransactionKind,
 )
+from payouts.models.orders import (
+    AttributionVia,
+    BudgetNote,
+    Commission,
+    CommissionStatus,
+    Order,
+)
 
 __all__ = [
     "ORDER_EVENT_RAW_COLUMNS",
+    "AttributionVia",
+    "BudgetNote",
+    "Commission",
+    "CommissionStatus",
+    "DuplicateOrderEvent",
     "LedgerAccount",
     "LedgerAccountKind",
     "LedgerBalance",
     "LedgerEntry",
     "LedgerTransaction",
     "LedgerTransactionKind",
+    "Order",
     "OrderEvent",
     "OrderEventOutcome",
     "OrderEventSource",

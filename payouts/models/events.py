@@ -30,6 +30,7 @@ class OrderEventOutcome(models.TextChoices):
     """What processing made of an event; NULL until it is processed."""
 
     APPLIED = "applied", _("Applied")
+    AWAITING_PAID = "awaiting_paid", _("Waiting for its order.paid")
     UNATTRIBUTED = "unattributed", _("Unattributed")
     REJECTED = "rejected", _("Rejected")
     CONFLICT = "conflict", _("Conflict")
@@ -150,8 +151,33 @@ class RejectedOrderEvent(models.Model):
         return f"#{self.index} of {self.batch_id}: {self.error}"
 
 
+class DuplicateOrderEvent(models.Model):
+    """A copy of an event id the brand had already sent: counted, ignored, and listed in the
+    brand's event log so that a retrying integration can see what happened."""
+
+    id = models.BigAutoField(primary_key=True)
+    brand = models.ForeignKey(Brand, on_delete=models.CASCADE, related_name="+")
+    received_at = models.DateTimeField()
+    batch_id = models.UUIDField()
+    event_id = models.CharField(max_length=100)
+    source = models.CharField(
+        max_length=8, choices=OrderEventSource.choices, default=OrderEventSource.API
+    )
+
+    class Meta:
+        verbose_name = _("duplicate order event")
+        verbose_name_plural = _("duplicate order events")
+        indexes = [
+            models.Index(fields=["brand", "-received_at"], name="duplicate_event_brand_recv_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_id} again in {self.batch_id}"
+
+
 __all__ = [
     "ORDER_EVENT_RAW_COLUMNS",
+    "DuplicateOrderEvent",
     "OrderEvent",
     "OrderEventOutcome",
     "OrderEventSource",

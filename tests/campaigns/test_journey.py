@@ -1,6 +1,7 @@
 """The Campaigns story end to end in real Chromium: a brand, a staff member, a creator and a
 visitor, each in their own browser."""
 
+import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -80,6 +81,7 @@ def test_brand_publishes_creator_applies_is_accepted_and_a_visitor_click_is_coun
     me.goto(f"{base}/campaigns/")
     me.fill("input[name=q]", "trail")
     me.keyboard.press("Enter")
+    expect(me).to_have_url(re.compile(r"[?&]q=trail"))
     screenshot(me, "marketplace-search")
     me.get_by_role("link", name="Spring trail season").click()
     me.fill("#id_pitch", "I run 60 km a week in the Pyrenees and film every long run.")
