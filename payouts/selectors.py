@@ -103,6 +103,65 @@ _CHECKS: list[tuple[str, str, str]] = [
         """,
         "account {0}: rollup {1} but entries sum to {2}",
     ),
+    (
+        "every commission's posted amounts equal its ledger entries",
+        """
+        SELECT c.id, c.pending_posted_minor, coalesce(l.pending, 0),
+               c.available_posted_minor, coalesce(l.available, 0)
+        FROM payouts_commission c
+        LEFT JOIN (
+            SELECT t.commission_id,
+                   sum(e.amount_minor) FILTER (WHERE a.kind = 'creator_pending') AS pending,
+                   sum(e.amount_minor) FILTER (WHERE a.kind = 'creator_available') AS available
+            FROM payouts_ledgertransaction t
+            JOIN payouts_ledgerentry e ON e.transaction_id = t.id
+            JOIN payouts_ledgeraccount a ON a.id = e.account_id
+            WHERE t.commission_id IS NOT NULL
+            GROUP BY t.commission_id
+        ) l ON l.commission_id = c.id
+        WHERE c.pending_posted_minor <> coalesce(l.pending, 0)
+           OR c.available_posted_minor <> coalesce(l.available, 0)
+        ORDER BY c.id
+        """,
+        "commission {0}: pending {1} posted but {2} in the ledger, available {3} but {4}",
+    ),
+    (
+        "the ledger holds exactly each commission's amount",
+        """
+        SELECT id, amount_minor, pending_posted_minor + available_posted_minor
+        FROM payouts_commission
+        WHERE amount_minor <> pending_posted_minor + available_posted_minor
+        ORDER BY id
+        """,
+        "commission {0}: amount {1} but the ledger holds {2}",
+    ),
+    (
+        "every ledger commission posting belongs to a commission",
+        """
+        SELECT t.id, t.commission_id
+        FROM payouts_ledgertransaction t
+        LEFT JOIN payouts_commission c ON c.id = t.commission_id
+        WHERE t.commission_id IS NOT NULL AND c.id IS NULL
+        ORDER BY t.id
+        """,
+        "transaction {0} names commission {1}, which does not exist",
+    ),
+    (
+        "no commission without its events",
+        """
+        SELECT c.id, o.order_id
+        FROM payouts_commission c
+        JOIN payouts_order o ON o.id = c.order_id
+        WHERE c.amount_minor <> 0
+          AND NOT EXISTS (
+              SELECT 1 FROM payouts_orderevent e
+              WHERE e.brand_id = o.brand_id AND e.order_id = o.order_id
+                AND e.type = 'order.paid' AND e.event_id = o.paid_event_id
+          )
+        ORDER BY c.id
+        """,
+        "commission {0} on order {1} has no stored order.paid event behind it",
+    ),
 ]
 
 

@@ -12,7 +12,8 @@ from payouts.selectors import ledger_checks, ledger_totals
 class Command(BaseCommand):
     help = (
         "Verify the ledger: balanced transactions per currency, entries on every transaction, "
-        "entry currencies equal to their accounts', rollups equal to the sums of entries. "
+        "entry currencies equal to their accounts', rollups equal to the sums of entries, "
+        "commissions equal to what the ledger holds for them, no commission without its events. "
         "Exits 1 on any failure."
     )
 
