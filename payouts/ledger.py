@@ -385,7 +385,7 @@ def ledger_accounts_ensure(specs: Sequence[AccountSpec]) -> dict[AccountSpec, in
             raise LedgerError(f"Unknown ledger account kind {kind!r}.")
         if not _CURRENCY.fullmatch(currency):
             raise LedgerError(f"{currency!r} is not an ISO 4217 code in capitals.")
-    arrays = [
+    arrays: list[list[Any]] = [
         [s[0] for s in unique],
         [s[1] for s in unique],
         [s[2] for s in unique],

@@ -43,7 +43,13 @@ from payouts.earnings import (
     facts_load,
     order_decide,
 )
-from payouts.ledger import LedgerLine, LedgerPosting, ledger_accounts_ensure, ledger_post_many
+from payouts.ledger import (
+    AccountSpec,
+    LedgerLine,
+    LedgerPosting,
+    ledger_accounts_ensure,
+    ledger_post_many,
+)
 from payouts.models import (
     CommissionStatus,
     LedgerAccountKind,
@@ -490,14 +496,14 @@ def _postings(
             moves.append((row, delta))
     if not moves:
         return []
-    specs = set()
+    specs: set[AccountSpec] = set()
     for row, _delta in moves:
-        kind = (
+        account_kind = (
             LedgerAccountKind.CREATOR_AVAILABLE
             if row.matured
             else LedgerAccountKind.CREATOR_PENDING
         )
-        specs.add((kind, row.currency, row.creator_id, None))
+        specs.add((account_kind, row.currency, row.creator_id, None))
         specs.add((LedgerAccountKind.BRAND_COMMISSION_OWED, row.currency, None, row.brand_id))
     accounts = ledger_accounts_ensure(sorted(specs, key=str))
     postings: list[tuple[LedgerPosting, CommissionRow]] = []
@@ -511,6 +517,7 @@ def _postings(
         brand_account = accounts[
             (LedgerAccountKind.BRAND_COMMISSION_OWED, row.currency, None, row.brand_id)
         ]
+        kind: str
         if row.revision == 0:
             kind = LedgerTransactionKind.COMMISSION
         elif row.matured and delta < 0:
@@ -576,7 +583,7 @@ def _commissions_write(rows: list[CommissionRow]) -> dict[tuple[int, int], int]:
             ON CONFLICT (order_id, collaboration_id) DO UPDATE SET {updates}, updated_at = now()
             RETURNING id, order_id, collaboration_id
             """,  # noqa: S608
-            [[getter(r) for r in rows] for _n, _t, getter in columns],
+            [[getter(r) for r in rows] for _n, _t, getter in columns],  # type: ignore[no-untyped-call]
         )
         return {(order_pk, collab): pk for pk, order_pk, collab in cursor.fetchall()}
 
@@ -602,12 +609,12 @@ def _orders_write(decisions: dict[int, OrderDecision], amounts: dict[int, int]) 
         values["error"].append(s.error or "")
         values["occurred_at"].append(s.occurred_at)
         values["paid_received_at"].append(s.paid_received_at)
-        attributed = isinstance(a, Attributed)
-        values["collaboration_id"].append(a.collaboration_id if attributed else None)
-        values["campaign_id"].append(a.campaign_id if attributed else None)
-        values["creator_id"].append(d.creator_id if attributed else None)
-        values["via"].append(a.via if attributed else "")
-        values["terms_id"].append(a.terms.terms_id if attributed else None)
+        credited = a if isinstance(a, Attributed) else None
+        values["collaboration_id"].append(credited.collaboration_id if credited else None)
+        values["campaign_id"].append(credited.campaign_id if credited else None)
+        values["creator_id"].append(d.creator_id if credited else None)
+        values["via"].append(credited.via if credited else "")
+        values["terms_id"].append(credited.terms.terms_id if credited else None)
         values["unattributed_reason"].append(a.reason if isinstance(a, Unattributed) else "")
         params: dict[str, Any] = {}
         if isinstance(a, Unattributed):
@@ -733,7 +740,7 @@ def commissions_mature(*, now: dt.datetime | None = None, limit: int = 5000) -> 
         rows = [_commission(row) for row in cursor.fetchall()]
         if not rows:
             return 0
-        specs = set()
+        specs: set[AccountSpec] = set()
         for row in rows:
             specs.add((LedgerAccountKind.CREATOR_PENDING, row.currency, row.creator_id, None))
             specs.add((LedgerAccountKind.CREATOR_AVAILABLE, row.currency, row.creator_id, None))

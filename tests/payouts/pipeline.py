@@ -14,7 +14,6 @@ from payouts.processing import order_events_process_all
 from payouts.selectors import brand_balances, creator_balances
 
 
-
 def yesterday() -> dt.datetime:
     """A recent order time: inside the factories' campaigns and collaborations."""
     return (timezone.now() - dt.timedelta(days=1)).replace(microsecond=0)
