@@ -259,8 +259,12 @@ CELERY_BEAT_SCHEDULE = {
     "clicks-flush": {"task": "campaigns.clicks_flush", "schedule": 5.0},
     "clicks-recover": {"task": "campaigns.clicks_recover", "schedule": 60.0},
     "click-partitions": {"task": "campaigns.click_partitions_maintain", "schedule": 3600.0},
-    "order-events-sweep": {"task": "payouts.order_events_sweep", "schedule": 30.0},
+    "order-events-sweep": {
+        "task": "payouts.order_events_sweep",
+        "schedule": float(os.environ.get("ORDER_EVENTS_SWEEP_INTERVAL_SECONDS", "30")),
+    },
     "commissions-mature": {"task": "payouts.commissions_mature", "schedule": 60.0},
+    "csv-uploads-sweep": {"task": "payouts.csv_uploads_sweep", "schedule": 60.0},
 }
 
 # Avatars: what we accept and what we store.
@@ -295,3 +299,7 @@ ORDER_EVENTS_MAX_BODY_BYTES = int(
 # batches still unprocessed after this many seconds.
 ORDER_CLICK_GRACE_SECONDS = int(os.environ.get("ORDER_CLICK_GRACE_SECONDS", "300"))
 ORDER_EVENTS_SWEEP_AFTER_SECONDS = int(os.environ.get("ORDER_EVENTS_SWEEP_AFTER_SECONDS", "30"))
+# CSV uploads of order events on the integration page: the largest file taken.
+ORDER_EVENTS_CSV_MAX_BYTES = int(
+    os.environ.get("ORDER_EVENTS_CSV_MAX_BYTES", str(50 * 1024 * 1024))
+)

@@ -1,0 +1,247 @@
+"""Failures the pipeline meets in production, with real processes: a worker SIGKILLed in the
+middle of a batch, the same batch posted twice at once, Redis gone while events arrive.
+
+After each, every creator's earnings equal an independent calculation made here (integer
+arithmetic, not the pipeline's code) and every ledger invariant holds.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections import defaultdict
+from decimal import Decimal
+from typing import Any
+
+import psycopg
+import pytest
+from django.db import connection
+
+from campaigns.api_keys import brand_api_key_create
+from campaigns.models import Brand, Collaboration
+from payouts.models import Commission, LedgerTransaction, OrderEvent
+from payouts.recompute import earnings_recompute
+from payouts.selectors import ledger_checks
+from tests.campaigns.factories import CampaignFactory, CollaborationFactory
+from tests.payouts.pipeline import balances, event, yesterday
+from tests.payouts.workers import PrivateRedis, celery_worker, process_env, wait_for, web_server
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+PERCENT = Decimal("12.5")
+
+
+def orders(
+    collabs: list[Collaboration], count: int, *, seed: int, prefix: str = "O"
+) -> tuple[list[dict[str, Any]], dict[int, int]]:
+    """Events for `count` orders spread over the collaborations (a fifth partly refunded, a
+    twentieth cancelled, refunds sometimes sent before their order.paid), and what each
+    creator should earn: 12.5 % of the net amount, rounded half-up, in integers."""
+    rng = random.Random(seed)
+    events: list[dict[str, Any]] = []
+    expected: dict[int, int] = defaultdict(int)
+    when = yesterday()
+    for n in range(count):
+        collab = collabs[n % len(collabs)]
+        order_id = f"{prefix}{n:05d}"
+        paid = rng.randint(100, 50_000)
+        net = paid
+        order_events = [
+            event(
+                f"{order_id}-paid",
+                order_id=order_id,
+                amount=f"{paid // 100}.{paid % 100:02d}",
+                code=collab.discount_code,
+                occurred_at=when,
+            )
+        ]
+        roll = rng.random()
+        if roll < 0.2:
+            refund = rng.randint(1, paid)
+            net -= refund
+            refund_event = event(
+                f"{order_id}-refund",
+                "order.refunded",
+                order_id=order_id,
+                amount=f"{refund // 100}.{refund % 100:02d}",
+                occurred_at=when,
+            )
+            if rng.random() < 0.3:
+                order_events.insert(0, refund_event)  # out of order
+            else:
+                order_events.append(refund_event)
+        elif roll < 0.25:
+            net = 0
+            order_events.append(
+                event(f"{order_id}-cancel", "order.cancelled", order_id=order_id, occurred_at=when)
+            )
+        events.extend(order_events)
+        # 12.5 % half-up: (net × 125 + 500) // 1000, all in integers.
+        expected[collab.creator_id] += (net * 125 + 500) // 1000
+    return events, dict(expected)
+
+
+def assert_earnings(collabs: list[Collaboration], expected: dict[int, int]) -> None:
+    for collab in collabs:
+        assert balances(collab.creator)["pending"] == expected.get(collab.creator_id, 0)
+    assert sum(Commission.objects.values_list("amount_minor", flat=True)) == sum(expected.values())
+    failures = [f for check in ledger_checks() for f in check.failures]
+    assert failures == []
+    assert earnings_recompute().differences == []
+
+
+def unprocessed() -> int:
+    return OrderEvent.objects.filter(processed_at__isnull=True).count()
+
+
+def post_json(url: str, key: str, body: dict[str, Any], timeout: float = 30) -> tuple[int, Any]:
+    request = urllib.request.Request(  # noqa: S310 - the test builds an http URL
+        url,
+        data=json.dumps(body).encode(),
+        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null")
+
+
+@pytest.fixture
+def shop(niches: None) -> tuple[Brand, str, list[Collaboration]]:
+    campaign = CampaignFactory(percent=PERCENT)
+    collabs = [CollaborationFactory(campaign=campaign) for _ in range(3)]
+    key = brand_api_key_create(brand=campaign.brand, actor=None, name="Shop")[1]
+    return campaign.brand, key, collabs
+
+
+def test_a_worker_killed_in_the_middle_of_a_batch_loses_and_doubles_nothing(
+    shop: tuple[Brand, str, list[Collaboration]], live_server: Any
+) -> None:
+    _brand, key, collabs = shop
+    events, expected = orders(collabs, 600, seed=1)
+    dsn = f"postgres://postgres@127.0.0.1:5432/{connection.settings_dict['NAME']}"
+    env = process_env(ORDER_EVENTS_SWEEP_INTERVAL_SECONDS="1", ORDER_EVENTS_SWEEP_AFTER_SECONDS="1")
+    with psycopg.connect(dsn) as blocker, psycopg.connect(dsn, autocommit=True) as watcher:
+        # given: stored batches, and the ledger's balances locked so that the first worker
+        # stops inside its transaction, after claiming its batch and locking its orders
+        blocker.execute("LOCK TABLE payouts_ledgerbalance IN EXCLUSIVE MODE")
+        for start in range(0, len(events), 200):
+            status, answer = post_json(
+                f"{live_server.url}/api/v1/order-events",
+                key,
+                {"events": events[start : start + 200]},
+            )
+            assert (status, answer["rejected"]) == (202, [])
+        with celery_worker(env, name="doomed") as doomed:
+            backend = wait_for(
+                lambda: watcher.execute(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND wait_event_type = 'Lock' AND query LIKE '%%payouts_ledgerbalance%%'"
+                ).fetchone(),
+                "the worker to block inside its batch",
+            )[0]
+            # when: the worker is SIGKILLed there
+            doomed.kill()
+        blocker.rollback()
+        wait_for(
+            lambda: (
+                not watcher.execute(
+                    "SELECT 1 FROM pg_stat_activity WHERE pid = %s", [backend]
+                ).fetchone()
+            ),
+            "the killed worker's transaction to end",
+        )
+    # then: nothing of its batch was kept
+    assert unprocessed() == len(events)
+    assert not Commission.objects.exists() and not LedgerTransaction.objects.exists()
+
+    # when: a worker (with beat's sweeper) comes back
+    with celery_worker(env, beat=True, name="after") as worker:
+        wait_for(lambda: unprocessed() == 0, f"every event processed\n{worker.log()}", timeout=90)
+
+    # then: earnings are exact and every order was posted once
+    assert_earnings(collabs, expected)
+    assert (
+        LedgerTransaction.objects.filter(kind="commission").count()
+        == Commission.objects.filter(revision__gte=1).count()
+    )
+
+
+def test_the_same_batch_posted_twice_at_once_counts_once(
+    shop: tuple[Brand, str, list[Collaboration]], live_server: Any
+) -> None:
+    _brand, key, collabs = shop
+    events, expected = orders(collabs, 400, seed=2)
+    batch = {"events": events[:1000]}
+    answers: list[tuple[int, Any]] = []
+    barrier = threading.Barrier(2)
+
+    def send() -> None:
+        barrier.wait()
+        answers.append(post_json(f"{live_server.url}/api/v1/order-events", key, batch))
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert [status for status, _ in answers] == [202, 202]
+    assert sum(a["accepted"] for _, a in answers) == len(batch["events"])
+    assert sum(a["duplicates"] for _, a in answers) == len(batch["events"])
+    assert OrderEvent.objects.count() == len(batch["events"])
+
+    with celery_worker(process_env(), name="twice") as worker:
+        wait_for(lambda: unprocessed() == 0, f"every event processed\n{worker.log()}")
+
+    assert_earnings(collabs, expected)
+
+
+def test_events_sent_while_redis_is_down_are_stored_and_processed_once_it_is_back(
+    shop: tuple[Brand, str, list[Collaboration]],
+) -> None:
+    _brand, key, collabs = shop
+    events, expected = orders(collabs, 300, seed=3)
+    first, second = events[: len(events) // 2], events[len(events) // 2 :]
+    redis = PrivateRedis()
+    redis.start()
+    env = process_env(
+        REDIS_URL=redis.url,
+        ORDER_EVENTS_SWEEP_INTERVAL_SECONDS="1",
+        ORDER_EVENTS_SWEEP_AFTER_SECONDS="1",
+    )
+    try:
+        with web_server(env) as base, celery_worker(env, beat=True, name="redis") as worker:
+            status, _answer = post_json(f"{base}/api/v1/order-events", key, {"events": first})
+            assert status == 202
+            wait_for(lambda: unprocessed() == 0, f"the first batch processed\n{worker.log()}")
+
+            # when: Redis goes away while the brand sends the rest
+            redis.stop()
+            started = time.monotonic()
+            status, answer = post_json(f"{base}/api/v1/order-events", key, {"events": second})
+            took = time.monotonic() - started
+
+            # then: the API stored them and said so, without hanging on the broker
+            assert status == 202, answer
+            assert answer["accepted"] == len(second)
+            assert took < 20
+            assert unprocessed() == len(second)
+
+            # when: Redis is back, the sweeper finds the batch whose message never left
+            redis.start()
+            wait_for(
+                lambda: unprocessed() == 0,
+                f"the stored batch processed after Redis came back\n{worker.log()}",
+                timeout=120,
+            )
+    finally:
+        redis.stop()
+
+    assert_earnings(collabs, expected)
