@@ -1,15 +1,26 @@
-"""Reads of the payouts app: ledger balances and the ledger's invariants."""
+"""Reads of the payouts app: ledger balances, the ledger's invariants, and commissions and
+orders as their brand and their creator see them."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 
 from django.db import connection, transaction
+from django.db.models import Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
 
 from campaigns.models import Brand
 from connect.models import CreatorProfile
-from payouts.models.ledger import LedgerAccount, LedgerBalance
+from payouts.models.events import OrderEvent
+from payouts.models.ledger import (
+    LedgerAccount,
+    LedgerAccountKind,
+    LedgerBalance,
+    LedgerTransaction,
+)
+from payouts.models.orders import Commission, Order
 
 
 def account_balance(account: LedgerAccount) -> int:
@@ -194,3 +205,146 @@ def ledger_totals() -> dict[str, int]:
         row = cursor.fetchone()
     accounts, transactions, entries = row if row is not None else (0, 0, 0)
     return {"accounts": accounts, "transactions": transactions, "entries": entries}
+
+
+# ---------------------------------------------------------------------------------------
+# Commissions and orders, as their brand and their creator read them
+
+
+def commission_list(
+    *,
+    brand: Brand | None = None,
+    creator: CreatorProfile | None = None,
+    campaign_id: int | None = None,
+    creator_handle: str | None = None,
+    status: str | None = None,
+    updated_since: dt.datetime | None = None,
+) -> QuerySet[Commission]:
+    """The commissions of one brand or of one creator, never both nor neither: every list
+    is scoped to the one who reads it. Filters are optional; `creator_handle` matches in
+    any letter case, `updated_since` includes the instant itself.
+
+    Campaign and creator come joined in (the campaign's brief left out). The queryset is
+    not ordered: the caller orders it by updated time, which the indexes
+    (brand, -updated_at) and (creator, -updated_at) serve.
+    """
+    if (brand is None) == (creator is None):
+        raise ValueError("List the commissions of exactly one brand or one creator.")
+    commissions = Commission.objects.select_related("campaign", "creator").defer("campaign__brief")
+    if brand is not None:
+        commissions = commissions.filter(brand=brand)
+    else:
+        commissions = commissions.filter(creator=creator)
+    if campaign_id is not None:
+        commissions = commissions.filter(campaign_id=campaign_id)
+    if creator_handle is not None:
+        commissions = commissions.filter(creator__handle__iexact=creator_handle)
+    if status is not None:
+        commissions = commissions.filter(status=status)
+    if updated_since is not None:
+        commissions = commissions.filter(updated_at__gte=updated_since)
+    return commissions
+
+
+@dataclass(frozen=True)
+class CommissionHistoryItem:
+    """One ledger transaction of a commission, seen from the creator's side: how much it
+    moved on the creator's pending and available balances (a maturation moves the same
+    amount out of pending and into available)."""
+
+    commission_id: int
+    kind: str
+    currency: str
+    pending_minor: int
+    available_minor: int
+    created_at: dt.datetime
+
+    @property
+    def amount_minor(self) -> int:
+        """The change to what the creator earns (zero for a maturation)."""
+        return self.pending_minor + self.available_minor
+
+
+@dataclass(frozen=True)
+class OrderDetail:
+    """An order with everything behind it: its events, its commissions and their ledger
+    history (by commission id).
+
+    `processed` is false while any of its events waits for processing; an order whose
+    events are all still waiting has no row yet and comes back as an unsaved `Order` with
+    nothing reduced (zero amounts, no attribution).
+    """
+
+    order: Order
+    events: list[OrderEvent]
+    commissions: list[Commission]
+    history: dict[int, list[CommissionHistoryItem]]
+
+    @property
+    def processed(self) -> bool:
+        return all(event.processed_at is not None for event in self.events)
+
+
+def commission_history(commissions: list[Commission]) -> dict[int, list[CommissionHistoryItem]]:
+    """The ledger transactions of these commissions, oldest first, in one query."""
+    currencies = {commission.pk: commission.currency for commission in commissions}
+    if not currencies:
+        return {}
+
+    def creator_side(kind: str) -> Coalesce:
+        return Coalesce(Sum("entries__amount_minor", filter=Q(entries__account__kind=kind)), 0)
+
+    rows = (
+        LedgerTransaction.objects.filter(commission_id__in=sorted(currencies))
+        .annotate(
+            pending_minor=creator_side(LedgerAccountKind.CREATOR_PENDING),
+            available_minor=creator_side(LedgerAccountKind.CREATOR_AVAILABLE),
+        )
+        .order_by("created_at", "id")
+        .values_list("commission_id", "kind", "pending_minor", "available_minor", "created_at")
+    )
+    history: dict[int, list[CommissionHistoryItem]] = {pk: [] for pk in currencies}
+    for commission_id, kind, pending_minor, available_minor, created_at in rows:
+        assert commission_id is not None  # filtered on it
+        history[commission_id].append(
+            CommissionHistoryItem(
+                commission_id=commission_id,
+                kind=kind,
+                currency=currencies[commission_id],
+                pending_minor=pending_minor,
+                available_minor=available_minor,
+                created_at=created_at,
+            )
+        )
+    return history
+
+
+def order_detail_get(*, brand: Brand, order_id: str) -> OrderDetail | None:
+    """The brand's order `order_id` (its own id for it) with its events, commissions and
+    their ledger history; None when the brand has sent no event for it. Four queries."""
+    order = (
+        Order.objects.select_related("campaign", "creator")
+        .defer("campaign__brief")
+        .filter(brand=brand, order_id=order_id)
+        .first()
+    )
+    events = list(
+        OrderEvent.objects.filter(brand=brand, order_id=order_id).order_by("occurred_at", "id")
+    )
+    if order is None:
+        if not events:
+            return None
+        order = Order(brand=brand, order_id=order_id, currency=events[0].currency)
+        return OrderDetail(order=order, events=events, commissions=[], history={})
+    commissions = list(
+        Commission.objects.filter(order=order)
+        .select_related("campaign", "creator")
+        .defer("campaign__brief")
+        .order_by("id")
+    )
+    return OrderDetail(
+        order=order,
+        events=events,
+        commissions=commissions,
+        history=commission_history(commissions),
+    )

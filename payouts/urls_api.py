@@ -2,10 +2,13 @@
 
 from django.urls import path
 
-from payouts import api
+from payouts import api, api_read
 
 app_name = "payouts_api"
 
 urlpatterns = [
     path("order-events", api.OrderEventsApi.as_view(), name="order-events"),
+    path("commissions", api_read.CommissionsApi.as_view(), name="commissions"),
+    # Brands choose their order ids: any characters, "/" included.
+    path("orders/<path:order_id>", api_read.OrderDetailApi.as_view(), name="order-detail"),
 ]

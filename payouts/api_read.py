@@ -1,0 +1,496 @@
+"""The earnings read API: commissions for their brand or their creator, and one order with
+everything behind it for its brand.
+
+- `GET /api/v1/commissions`: a brand API key (`Authorization: Bearer ck_live_…`) lists its
+  brand's commissions; a creator logged in to the site lists their own. Nobody else.
+- `GET /api/v1/orders/<order_id>`: a brand API key reads one of its orders: its reduced
+  state, attribution, events, commissions and their ledger history.
+
+Money is a decimal string in the currency's minor unit ("129.99", JPY "105"), times are
+RFC 3339 in UTC. Errors have the shape of every other API error
+(`campaigns.api.api_exception_handler`): {"code": "invalid", "errors": {"status": [...]}}.
+Another brand's order answers 404 exactly like an unknown one.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from rest_framework import exceptions, permissions, serializers
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.utils.urls import remove_query_param, replace_query_param
+from rest_framework.views import APIView
+
+from campaigns.api import api_exception_handler
+from campaigns.api_keys import BrandApiKeyAuthentication, HasBrandApiKey
+from campaigns.models import BrandApiKey
+from connect.models import CreatorProfile
+from connect.money import from_minor
+from payouts.models import Commission, CommissionStatus
+from payouts.rules.attribution import REASON_MESSAGES
+from payouts.selectors import OrderDetail, commission_list, order_detail_get
+
+# ---------------------------------------------------------------------------------------
+# Who may read
+
+
+def _creator_of(request: Request) -> CreatorProfile | None:
+    """The creator profile of the logged-in user, None for anyone else."""
+    user = request.user
+    if not user.is_authenticated:
+        return None
+    try:
+        profile: CreatorProfile = user.creator_profile
+    except CreatorProfile.DoesNotExist:
+        return None
+    return profile
+
+
+class IsBrandKeyOrCreator(permissions.BasePermission):
+    """A brand API key, or a logged-in user with a creator profile.
+
+    No credentials at all is a 401 that says how to send them; a logged-in user who is not
+    a creator (staff included: the list is tenant-scoped) is a 403.
+    """
+
+    def has_permission(self, request: Request, view: object) -> bool:
+        if isinstance(request.auth, BrandApiKey):
+            return True
+        if not request.user.is_authenticated:
+            raise exceptions.NotAuthenticated(
+                _(
+                    "Send your brand API key in the header “Authorization: Bearer ck_live_…”, "
+                    "or log in as a creator."
+                )
+            )
+        if _creator_of(request) is None:
+            raise exceptions.PermissionDenied(
+                _("Commissions are shown to their creator and to their brand's API keys.")
+            )
+        return True
+
+
+class ReadApiView(APIView):
+    """Base of the read views: the one error shape of the API."""
+
+    def get_exception_handler(self) -> Callable[[Exception, dict[str, Any]], Response | None]:
+        return api_exception_handler
+
+
+# ---------------------------------------------------------------------------------------
+# Fields
+
+
+class MinorMoneyField(serializers.Field[Any, Any, Any, Any]):
+    """Reads `<amount>` (minor units) and `currency` off the object (or off its attribute
+    `of`) and renders the API's decimal string ("129.99"); null when there is no amount or
+    no currency yet."""
+
+    def __init__(self, *, amount: str, of: str | None = None, **kwargs: Any) -> None:
+        self.amount = amount
+        self.of = of
+        kwargs["source"] = "*"
+        kwargs["read_only"] = True
+        super().__init__(**kwargs)
+
+    def to_representation(self, value: Any) -> str | None:
+        if self.of is not None:
+            value = getattr(value, self.of)
+        amount = getattr(value, self.amount)
+        if amount is None or not value.currency:
+            return None
+        return from_minor(amount, value.currency)
+
+
+_RFC3339 = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?(?P<zone>[Zz]|[+-]\d{2}:\d{2})$"
+)
+
+
+class Rfc3339Field(serializers.Field[Any, Any, Any, Any]):
+    """An RFC 3339 timestamp with its time zone (2025-03-01T12:30:00Z); a time without a
+    zone is refused rather than guessed."""
+
+    default_error_messages = {
+        "invalid": gettext_lazy(
+            "Enter an RFC 3339 timestamp with a time zone, like 2025-03-01T12:30:00Z."
+        ),
+    }
+
+    def to_internal_value(self, data: Any) -> dt.datetime:
+        text = data.strip() if isinstance(data, str) else ""
+        if _RFC3339.fullmatch(text) is None:
+            self.fail("invalid")
+        try:
+            parsed = dt.datetime.fromisoformat(text.upper().replace(" ", "T"))
+        except (ValueError, OverflowError):
+            self.fail("invalid")
+        return parsed.astimezone(dt.UTC)
+
+    def to_representation(self, value: dt.datetime) -> str:
+        text: str = value.astimezone(dt.UTC).isoformat()
+        return text.replace("+00:00", "Z")
+
+
+# ---------------------------------------------------------------------------------------
+# Cursor pagination by (updated_at, id)
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """A position in the (updated_at, id) order; `back` walks towards newer rows."""
+
+    updated_at: dt.datetime
+    pk: int
+    back: bool = False
+
+    def encode(self) -> str:
+        text = json.dumps([self.updated_at.isoformat(), self.pk, int(self.back)])
+        return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, text: str) -> Cursor:
+        try:
+            raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()
+            updated_at, pk, back = json.loads(raw)
+            position = dt.datetime.fromisoformat(updated_at)
+            if (
+                position.tzinfo is None
+                or not isinstance(pk, int)
+                or not 0 < pk < 2**63
+                or back not in (0, 1)
+            ):
+                raise ValueError(text)
+            return cls(updated_at=position, pk=pk, back=bool(back))
+        except (binascii.Error, UnicodeDecodeError, ValueError, TypeError):
+            raise exceptions.ValidationError(
+                {"cursor": [_("This cursor is not one the API gave; start again without it.")]}
+            ) from None
+
+
+class UpdatedCursorPagination:
+    """Newest change first, by (updated_at, id): a keyset cursor, so a page costs one
+    indexed query however deep it is, and rows that share an updated time (processing
+    writes a whole batch at once) are neither skipped nor repeated.
+
+    The answer is {"next": url or null, "previous": url or null, "results": [...]}; the
+    links keep the request's filters.
+    """
+
+    default_page_size = 100
+    max_page_size = 1000
+
+    def paginate(
+        self, queryset: QuerySet[Commission], *, request: Request, page_size: int | None
+    ) -> tuple[list[Commission], dict[str, str | None]]:
+        size = page_size or self.default_page_size
+        raw_cursor = request.query_params.get("cursor")
+        cursor = Cursor.decode(raw_cursor) if raw_cursor else None
+        if cursor is None:
+            rows = list(queryset.order_by("-updated_at", "-id")[: size + 1])
+        elif not cursor.back:
+            after = Q(updated_at__lt=cursor.updated_at) | Q(
+                updated_at=cursor.updated_at, id__lt=cursor.pk
+            )
+            # The first condition repeats the second's bound where the index can use it.
+            rows = list(
+                queryset.filter(after, updated_at__lte=cursor.updated_at).order_by(
+                    "-updated_at", "-id"
+                )[: size + 1]
+            )
+        else:
+            before = Q(updated_at__gt=cursor.updated_at) | Q(
+                updated_at=cursor.updated_at, id__gt=cursor.pk
+            )
+            rows = list(
+                queryset.filter(before, updated_at__gte=cursor.updated_at).order_by(
+                    "updated_at", "id"
+                )[: size + 1]
+            )
+        more = len(rows) > size
+        page = rows[:size]
+        if cursor is not None and cursor.back:
+            page.reverse()
+        url = request.build_absolute_uri()
+
+        def link(row: Commission, *, back: bool) -> str:
+            position = Cursor(updated_at=row.updated_at, pk=row.pk, back=back)
+            return str(replace_query_param(url, "cursor", position.encode()))
+
+        next_url: str | None = None
+        previous_url: str | None = None
+        if page:
+            if more or (cursor is not None and cursor.back):
+                next_url = link(page[-1], back=False)
+            if cursor is not None and (more or not cursor.back):
+                previous_url = link(page[0], back=True)
+        elif cursor is not None and cursor.back:
+            # Walked back past the newest row: start again from the top.
+            next_url = str(remove_query_param(url, "cursor"))
+        return page, {"next": next_url, "previous": previous_url}
+
+
+# ---------------------------------------------------------------------------------------
+# Output
+
+
+class CampaignRefSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+
+
+class CreatorRefSerializer(serializers.Serializer[Any]):
+    handle = serializers.CharField()
+
+
+class CommissionSerializer(serializers.Serializer[Any]):
+    """One commission: what one collaboration earns from one order."""
+
+    id = serializers.IntegerField()
+    order_id = serializers.CharField(source="order_ref", help_text="The brand's order id.")
+    campaign = CampaignRefSerializer()
+    creator = CreatorRefSerializer()
+    status = serializers.ChoiceField(
+        choices=CommissionStatus.choices,
+        help_text="pending (in its hold), approved (payable) or void (zero).",
+    )
+    amount = MinorMoneyField(amount="amount_minor", help_text="The commission.")
+    net_amount = MinorMoneyField(
+        amount="net_amount_minor", help_text="The order's net amount it is computed on."
+    )
+    currency = serializers.CharField()
+    payable_at = Rfc3339Field(allow_null=True)
+    approved_at = Rfc3339Field(allow_null=True)
+    budget_note = serializers.CharField(
+        help_text="Empty, budget_limited or budget_exhausted (the campaign budget)."
+    )
+    created_at = Rfc3339Field()
+    updated_at = Rfc3339Field()
+
+
+class CommissionHistorySerializer(serializers.Serializer[Any]):
+    kind = serializers.CharField(
+        help_text="commission, commission_adjustment, clawback or maturation."
+    )
+    amount = MinorMoneyField(
+        amount="amount_minor", help_text="The change to what the creator earns."
+    )
+    pending = MinorMoneyField(
+        amount="pending_minor", help_text="The change to the creator's pending balance."
+    )
+    available = MinorMoneyField(
+        amount="available_minor", help_text="The change to the creator's available balance."
+    )
+    created_at = Rfc3339Field()
+
+
+class OrderEventSerializer(serializers.Serializer[Any]):
+    id = serializers.CharField(source="event_id")
+    type = serializers.CharField()
+    occurred_at = Rfc3339Field()
+    amount = MinorMoneyField(amount="amount_minor")
+    currency = serializers.CharField()
+    code = serializers.CharField(allow_null=True)
+    click_id = serializers.UUIDField(allow_null=True)
+    received_at = Rfc3339Field()
+    source = serializers.CharField()
+    outcome = serializers.CharField(
+        allow_null=True,
+        help_text="applied, awaiting_paid, unattributed, rejected or conflict; "
+        "null until processed.",
+    )
+    outcome_reason = serializers.CharField()
+
+
+def unattributed_message(reason: str, params: dict[str, Any]) -> str:
+    """A stored reason and its parameters in words, in the reader's language; the code's
+    own failure follows when a click was tried first (`code_failure`)."""
+    template = REASON_MESSAGES.get(reason)
+    if template is None:
+        return reason
+    values = {name: value for name, value in params.items() if name != "code_failure"}
+    try:
+        text = str(template) % values
+    except (KeyError, TypeError, ValueError):
+        text = str(template)
+    failure = params.get("code_failure")
+    if isinstance(failure, dict) and failure.get("reason"):
+        inner = failure.get("params")
+        text = f"{text} {unattributed_message(failure['reason'], inner if isinstance(inner, dict) else {})}"
+    return text
+
+
+# ---------------------------------------------------------------------------------------
+# Views
+
+
+class CommissionsApi(ReadApiView):
+    """List commissions, the most recently changed first.
+
+    A brand API key sees its brand's commissions; a creator logged in to the site sees
+    their own. Filters, all optional and combined: `campaign` (id), `creator` (handle, for
+    brand keys), `status` (pending, approved, void) and `updated_since` (RFC 3339, the
+    instant included).
+
+    Pages hold `page_size` commissions (100 by default, at most 1000); follow `next` until
+    it is null. To keep a copy in sync, ask with `updated_since` set a few minutes before
+    the start of your previous sync: a commission changes by processing, whose time is
+    taken when its database transaction starts, so a short overlap catches the ones that
+    committed while you read. Items carry their `id`, so seeing one twice is harmless.
+    """
+
+    authentication_classes = [BrandApiKeyAuthentication, SessionAuthentication]
+    permission_classes = [IsBrandKeyOrCreator]
+
+    class FilterSerializer(serializers.Serializer[Any]):
+        campaign = serializers.IntegerField(min_value=1, required=False)
+        creator = serializers.CharField(max_length=31, required=False)
+        status = serializers.ChoiceField(choices=CommissionStatus.choices, required=False)
+        updated_since = Rfc3339Field(required=False)
+        page_size = serializers.IntegerField(
+            min_value=1, max_value=UpdatedCursorPagination.max_page_size, required=False
+        )
+
+    OutputSerializer = CommissionSerializer
+
+    def get(self, request: Request) -> Response:
+        filters = self.FilterSerializer(data=request.query_params)
+        filters.is_valid(raise_exception=True)
+        data = filters.validated_data
+        handle = data["creator"].strip().removeprefix("@") if "creator" in data else None
+        api_key = request.auth
+        if isinstance(api_key, BrandApiKey):
+            scope: dict[str, Any] = {"brand": api_key.brand}
+        else:
+            if handle is not None:
+                raise exceptions.ValidationError(
+                    {
+                        "creator": [
+                            _(
+                                "Only brand API keys filter by creator; a creator sees only "
+                                "their own commissions."
+                            )
+                        ]
+                    }
+                )
+            scope = {"creator": _creator_of(request)}
+        commissions = commission_list(
+            **scope,
+            campaign_id=data.get("campaign"),
+            creator_handle=handle,
+            status=data.get("status"),
+            updated_since=data.get("updated_since"),
+        )
+        page, links = UpdatedCursorPagination().paginate(
+            commissions, request=request, page_size=data.get("page_size")
+        )
+        return Response({**links, "results": self.OutputSerializer(page, many=True).data})
+
+
+class OrderDetailApi(ReadApiView):
+    """Read one order by the brand's own order id, with everything behind its earnings.
+
+    For brand API keys only. The answer holds the order as its events reduce (amounts as
+    decimal strings, `cancelled`, `awaiting_paid` while refunds wait for the order.paid,
+    `over_refunded`, `conflicts`: order.paid event ids that do not count, `error`), its
+    attribution (`status` attributed, unattributed or awaiting, with the reason in words
+    when unattributed), every event received for it with what processing made of it, and
+    its commissions, each with its ledger history as the creator sees it. `processed` is
+    false while some of its events wait for processing.
+
+    The order id goes in the path as sent in the events, percent-encoded where a URL
+    needs it ("?", "#", "%"); a "/" may stay as it is. An order of another brand answers
+    404 like an unknown one.
+    """
+
+    authentication_classes = [BrandApiKeyAuthentication]
+    permission_classes = [HasBrandApiKey]
+
+    class CommissionOutputSerializer(CommissionSerializer):
+        collaboration_id = serializers.IntegerField()
+        history = serializers.SerializerMethodField()
+
+        def get_history(self, commission: Commission) -> list[dict[str, Any]]:
+            history = self.context["history"].get(commission.pk, [])
+            data: list[dict[str, Any]] = CommissionHistorySerializer(history, many=True).data
+            return data
+
+    class OutputSerializer(serializers.Serializer[Any]):
+        order_id = serializers.CharField(source="order.order_id")
+        processed = serializers.BooleanField()
+        currency = serializers.SerializerMethodField()
+        paid_amount = MinorMoneyField(amount="paid_amount_minor", of="order")
+        refunded = MinorMoneyField(amount="refunded_minor", of="order")
+        net_amount = MinorMoneyField(amount="net_amount_minor", of="order")
+        over_refunded = MinorMoneyField(amount="over_refunded_minor", of="order")
+        commission = MinorMoneyField(amount="commission_minor", of="order")
+        cancelled = serializers.BooleanField(source="order.cancelled")
+        awaiting_paid = serializers.BooleanField(source="order.awaiting_paid")
+        conflicts = serializers.ListField(child=serializers.CharField(), source="order.conflicts")
+        error = serializers.SerializerMethodField()
+        occurred_at = Rfc3339Field(source="order.occurred_at", allow_null=True)
+        attribution = serializers.SerializerMethodField()
+        events = OrderEventSerializer(many=True)
+        commissions = serializers.SerializerMethodField()
+
+        def get_currency(self, detail: OrderDetail) -> str | None:
+            return detail.order.currency or None
+
+        def get_error(self, detail: OrderDetail) -> str | None:
+            return detail.order.error or None
+
+        def get_attribution(self, detail: OrderDetail) -> dict[str, Any]:
+            order = detail.order
+            if order.collaboration_id is not None:
+                return {
+                    "status": "attributed",
+                    "via": order.via or None,
+                    "collaboration_id": order.collaboration_id,
+                    "campaign": CampaignRefSerializer(order.campaign).data,
+                    "creator": CreatorRefSerializer(order.creator).data,
+                    "reason": None,
+                    "message": None,
+                    "params": {},
+                }
+            unattributed = bool(order.unattributed_reason)
+            return {
+                "status": "unattributed" if unattributed else "awaiting",
+                "via": None,
+                "collaboration_id": None,
+                "campaign": None,
+                "creator": None,
+                "reason": order.unattributed_reason or None,
+                "message": unattributed_message(
+                    order.unattributed_reason, order.unattributed_params
+                )
+                if unattributed
+                else None,
+                "params": order.unattributed_params if unattributed else {},
+            }
+
+        def get_commissions(self, detail: OrderDetail) -> list[dict[str, Any]]:
+            serializer = OrderDetailApi.CommissionOutputSerializer(
+                detail.commissions, many=True, context={"history": detail.history}
+            )
+            data: list[dict[str, Any]] = serializer.data
+            return data
+
+    def get(self, request: Request, order_id: str) -> Response:
+        api_key = request.auth
+        assert isinstance(api_key, BrandApiKey)  # HasBrandApiKey let only keys through
+        detail = order_detail_get(brand=api_key.brand, order_id=order_id)
+        if detail is None:
+            raise exceptions.NotFound(_("No order with this id has been received."))
+        return Response(self.OutputSerializer(detail).data)
