@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test setup setup-dev assets messages system-packages check-services lint format bench-directory bench-redirect
+.PHONY: run test setup setup-dev assets messages system-packages check-services lint format bench-directory bench-redirect bench-pipeline
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -67,3 +67,8 @@ bench-redirect: setup-dev
 	@command -v wrk >/dev/null || { echo "Installing wrk from Debian's packages"; \
 		(apt-get update -qq && apt-get install -y -qq wrk >/dev/null); }
 	$(PY) benchmarks/bench_redirect.py
+
+# Order events posted through the API and processed by the workers, against a COPY floor.
+EVENTS ?= 1000000
+bench-pipeline: setup-dev
+	$(PY) benchmarks/bench_pipeline.py --events $(EVENTS)
