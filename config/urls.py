@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("campaigns.urls_tracking")),
     path("", include("campaigns.urls_creator")),
     path("", include("campaigns.urls_brand")),
+    path("", include("payouts.urls_brand")),
     path("api/v1/", include("campaigns.urls_api")),
     path("api/v1/", include("payouts.urls_api")),
 ]

@@ -7,3 +7,7 @@ class PayoutsConfig(AppConfig):
 
     name = "payouts"
     verbose_name = _("Payouts")
+
+    def ready(self) -> None:
+        # Celery's autodiscovery imports `payouts.tasks` only.
+        from payouts import tasks_csv  # noqa: F401

@@ -24,6 +24,7 @@ from payouts.models.orders import (
     CommissionStatus,
     Order,
 )
+from payouts.models.uploads import CsvUpload, CsvUploadStatus
 
 __all__ = [
     "ORDER_EVENT_RAW_COLUMNS",
@@ -31,6 +32,8 @@ __all__ = [
     "BudgetNote",
     "Commission",
     "CommissionStatus",
+    "CsvUpload",
+    "CsvUploadStatus",
     "DuplicateOrderEvent",
     "LedgerAccount",
     "LedgerAccountKind",
