@@ -76,12 +76,42 @@ class CampaignRow:
 
 @dataclass
 class Facts:
-    """Everything the rules need for a set of orders, fetched up front."""
+    """Everything the rules need for a set of orders, fetched up front, with the lookups
+    that attribution makes per order built once."""
 
     events: dict[OrderKey, list[StoredEvent]] = field(default_factory=dict)
     clicks: dict[str, ClickFact] = field(default_factory=dict)
     collaborations: dict[int, CollaborationRow] = field(default_factory=dict)
     campaigns: dict[int, CampaignRow] = field(default_factory=dict)
+    _by_brand: dict[int, dict[int, CollaborationFact]] | None = None
+    _by_code: dict[tuple[int, str], list[CollaborationFact]] | None = None
+    _campaign_facts: dict[int, CampaignFact] | None = None
+
+    def collaborations_of(self, brand_id: int) -> dict[int, CollaborationFact]:
+        if self._by_brand is None:
+            self._by_brand = defaultdict(dict)
+            for pk, row in self.collaborations.items():
+                self._by_brand[row.brand_id][pk] = row.fact
+        return self._by_brand.get(brand_id, {})
+
+    def code_matches(self, brand_id: int, code: str | None) -> list[CollaborationFact]:
+        """The brand's collaborations whose tracking or discount code is `code`, any case."""
+        if not code or not code.strip():
+            return []
+        if self._by_code is None:
+            self._by_code = defaultdict(list)
+            for row in self.collaborations.values():
+                folded = {
+                    c.casefold() for c in (row.fact.tracking_code, row.fact.discount_code) if c
+                }
+                for value in folded:
+                    self._by_code[(row.brand_id, value)].append(row.fact)
+        return self._by_code.get((brand_id, code.strip().casefold()), [])
+
+    def campaign_facts(self) -> dict[int, CampaignFact]:
+        if self._campaign_facts is None:
+            self._campaign_facts = {pk: row.fact for pk, row in self.campaigns.items()}
+        return self._campaign_facts
 
 
 def _fact(row: Sequence[Any]) -> OrderEventFact:
@@ -355,18 +385,16 @@ def order_decide(
             payable_at=None,
             event_outcomes=dict.fromkeys(event_ids, (OrderEventOutcome.AWAITING_PAID, waiting)),
         )
-    brand_collaborations = {
-        pk: row.fact for pk, row in facts.collaborations.items() if row.brand_id == brand_id
-    }
+    brand_collaborations = facts.collaborations_of(brand_id)
     click = facts.clicks.get((paid.click_id or "").strip())
     if click is not None and click.collaboration_id not in brand_collaborations:
         click = None
     attribution = attribute(
         paid,
         click=click,
-        code_matches=list(brand_collaborations.values()),
+        code_matches=facts.code_matches(brand_id, paid.code),
         collaborations=brand_collaborations,
-        campaigns={pk: row.fact for pk, row in facts.campaigns.items()},
+        campaigns=facts.campaign_facts(),
     )
     outcomes: dict[str, tuple[str, str]] = {}
     if isinstance(attribution, Attributed):

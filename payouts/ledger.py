@@ -191,13 +191,16 @@ def ledger_post(
 
 
 @transaction.atomic
-def ledger_post_many(*, postings: Sequence[LedgerPosting]) -> list[LedgerTransaction]:
+def ledger_post_many(
+    *, postings: Sequence[LedgerPosting], fetch: bool = True
+) -> list[LedgerTransaction]:
     """Post many transactions in four statements, whatever their number; idempotent per key.
 
     Returns the transactions in the order of `postings` (a key repeated in the batch with
     the same lines maps to the same transaction). Keys already posted are checked to have
     the same lines and kind and are otherwise left alone, so a retried batch posts only
-    what is missing. One conflicting posting refuses the whole batch.
+    what is missing. One conflicting posting refuses the whole batch. With `fetch=False`
+    nothing is read back and an empty list is returned.
     """
     by_key: dict[str, _Checked] = {}
     for posting in postings:
@@ -241,6 +244,8 @@ def ledger_post_many(*, postings: Sequence[LedgerPosting]) -> list[LedgerTransac
         if fresh:
             _insert_entries_and_balances(cursor, fresh, new_ids)
 
+    if not fetch:  # the caller needs no model instances (the processing hot path)
+        return []
     stored = LedgerTransaction.objects.in_bulk(list(by_key), field_name="idempotency_key")
     return [stored[posting.idempotency_key] for posting in postings]
 

@@ -376,7 +376,8 @@ def orders_settle(
     if changed:
         ids = _commissions_write(changed)
         ledger_post_many(
-            postings=[replace(posting, commission_id=ids[row.ident]) for posting, row in planned]
+            postings=[replace(posting, commission_id=ids[row.ident]) for posting, row in planned],
+            fetch=False,
         )
     result.postings = len(planned)
     amounts: dict[int, int] = {}
@@ -783,7 +784,7 @@ def commissions_mature(*, now: dt.datetime | None = None, limit: int = 5000) -> 
                         commission_id=row.pk,
                     )
                 )
-        ledger_post_many(postings=postings)
+        ledger_post_many(postings=postings, fetch=False)
         cursor.execute(
             """
             UPDATE payouts_commission

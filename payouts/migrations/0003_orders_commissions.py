@@ -43,11 +43,11 @@ class Migration(migrations.Migration):
                 ('event_count', models.PositiveIntegerField(default=0)),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('updated_at', models.DateTimeField(auto_now=True)),
-                ('brand', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='campaigns.brand')),
-                ('campaign', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='campaigns.campaign')),
-                ('collaboration', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='campaigns.collaboration')),
-                ('creator', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='connect.creatorprofile')),
-                ('terms', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='campaigns.campaignterms')),
+                ('brand', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='campaigns.brand')),
+                ('campaign', models.ForeignKey(db_index=False, blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='campaigns.campaign')),
+                ('collaboration', models.ForeignKey(db_index=False, blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='campaigns.collaboration')),
+                ('creator', models.ForeignKey(db_index=False, blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='connect.creatorprofile')),
+                ('terms', models.ForeignKey(db_index=False, blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='campaigns.campaignterms')),
             ],
             options={
                 'verbose_name': 'order',
@@ -76,11 +76,11 @@ class Migration(migrations.Migration):
                 ('revision', models.PositiveIntegerField(default=0)),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('updated_at', models.DateTimeField(auto_now=True)),
-                ('brand', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='campaigns.brand')),
-                ('campaign', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='campaigns.campaign')),
-                ('collaboration', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='campaigns.collaboration')),
-                ('creator', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='connect.creatorprofile')),
-                ('order', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='commissions', to='payouts.order')),
+                ('brand', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='campaigns.brand')),
+                ('campaign', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='campaigns.campaign')),
+                ('collaboration', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='campaigns.collaboration')),
+                ('creator', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='connect.creatorprofile')),
+                ('order', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='commissions', to='payouts.order')),
             ],
             options={
                 'verbose_name': 'commission',
@@ -103,13 +103,10 @@ class Migration(migrations.Migration):
                 'indexes': [models.Index(fields=['brand', '-received_at'], name='duplicate_event_brand_recv_idx')],
             },
         ),
-        migrations.AddIndex(
-            model_name='order',
-            index=models.Index(fields=['brand', '-updated_at'], name='order_brand_updated_idx'),
-        ),
-        migrations.AddIndex(
-            model_name='order',
-            index=models.Index(condition=models.Q(('unattributed_reason', ''), _negated=True), fields=['brand', 'unattributed_reason'], name='order_brand_unattributed_idx'),
+        # Room in each page for processing's rewrites of an order to stay HOT updates.
+        migrations.RunSQL(
+            "ALTER TABLE payouts_order SET (fillfactor = 70)",
+            reverse_sql="ALTER TABLE payouts_order RESET (fillfactor)",
         ),
         migrations.AddConstraint(
             model_name='order',

@@ -33,7 +33,9 @@ class AttributionVia(models.TextChoices):
 class Order(models.Model):
     """One brand order, as its events reduce (see `payouts.rules.reducer.OrderState`)."""
 
-    brand = models.ForeignKey(Brand, on_delete=models.PROTECT, related_name="+")
+    # Foreign keys without an index of their own where a composite index already leads
+    # with them or nothing looks rows up by them: every index costs each write.
+    brand = models.ForeignKey(Brand, on_delete=models.PROTECT, related_name="+", db_index=False)
     order_id = models.CharField(max_length=100)
     currency = models.CharField(max_length=3, blank=True, default="")
     paid_event_id = models.CharField(max_length=100, blank=True, default="")
@@ -49,17 +51,37 @@ class Order(models.Model):
     paid_received_at = models.DateTimeField(null=True, blank=True)
     # Attribution: a collaboration, or the reason there is none (blank while awaiting).
     collaboration = models.ForeignKey(
-        Collaboration, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Collaboration,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     campaign = models.ForeignKey(
-        Campaign, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Campaign,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     creator = models.ForeignKey(
-        CreatorProfile, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        CreatorProfile,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     via = models.CharField(max_length=8, choices=AttributionVia.choices, blank=True, default="")
     terms = models.ForeignKey(
-        CampaignTerms, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        CampaignTerms,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     unattributed_reason = models.CharField(max_length=32, blank=True, default="")
     unattributed_params = models.JSONField(default=dict, blank=True)
@@ -78,14 +100,9 @@ class Order(models.Model):
                 name="payouts_order_amounts_not_negative",
             ),
         ]
-        indexes: ClassVar[list[models.Index]] = [
-            models.Index(fields=["brand", "-updated_at"], name="order_brand_updated_idx"),
-            models.Index(
-                fields=["brand", "unattributed_reason"],
-                name="order_brand_unattributed_idx",
-                condition=~Q(unattributed_reason=""),
-            ),
-        ]
+        # No index beyond the unique (brand, order id): processing rewrites every order it
+        # settles, and with no indexed column changing those updates stay HOT (in-page,
+        # no index writes; see the fillfactor in migration 0003).
 
     def __str__(self) -> str:
         return f"{self.order_id} ({self.brand_id})"
@@ -118,11 +135,21 @@ class Commission(models.Model):
     commission on the paid amount (`gross_minor`) or what is left (`budget_share_minor`).
     """
 
-    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="commissions")
-    collaboration = models.ForeignKey(Collaboration, on_delete=models.PROTECT, related_name="+")
-    campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="+")
-    creator = models.ForeignKey(CreatorProfile, on_delete=models.PROTECT, related_name="+")
-    brand = models.ForeignKey(Brand, on_delete=models.PROTECT, related_name="+")
+    # Each foreign key leads a composite index below (or the unique constraint), so none
+    # needs its own.
+    order = models.ForeignKey(
+        Order, on_delete=models.PROTECT, related_name="commissions", db_index=False
+    )
+    collaboration = models.ForeignKey(
+        Collaboration, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    creator = models.ForeignKey(
+        CreatorProfile, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    brand = models.ForeignKey(Brand, on_delete=models.PROTECT, related_name="+", db_index=False)
     currency = models.CharField(max_length=3)
     amount_minor = models.BigIntegerField(default=0)
     uncapped_minor = models.BigIntegerField(default=0)

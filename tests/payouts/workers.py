@@ -6,7 +6,9 @@ killed (SIGKILL) or have its Redis taken away like in production.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -56,6 +58,7 @@ class Child:
     def __init__(self, args: list[str], env: dict[str, str]) -> None:
         self.args = args
         self.output: list[str] = []
+        # Its own process group: killing it takes its children (beat, pool) along.
         self.process = subprocess.Popen(
             args,
             cwd=ROOT,
@@ -63,6 +66,7 @@ class Child:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
+            start_new_session=True,
         )
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
@@ -76,8 +80,9 @@ class Child:
         return any(text in line for line in self.output)
 
     def kill(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
+        """SIGKILL the process and everything it started."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(timeout=30)
 
     def log(self) -> str:
