@@ -282,7 +282,11 @@ def _status(row: CommissionRow) -> str:
 
 
 def orders_settle(
-    keys: Iterable[OrderKey], *, now: dt.datetime, claimed: set[int] | frozenset[int] = frozenset()
+    keys: Iterable[OrderKey],
+    *,
+    now: dt.datetime,
+    claimed: set[int] | frozenset[int] = frozenset(),
+    rebudget: frozenset[int] = frozenset(),
 ) -> SettleResult:
     """Bring the orders `keys` and their commissions in line with their stored events and
     post the differences to the ledger. Must run inside a transaction (it locks rows).
@@ -290,6 +294,8 @@ def orders_settle(
     `claimed` are event ids this caller claimed: they are marked processed (unless their
     order waits for a click still in the redirect's buffer). Events already processed get
     their outcome refreshed; events claimed by someone else are left to them.
+    `rebudget` names campaigns whose budget changed: their shares are shared out again (with
+    no budget, every order earns its full commission).
     """
     ordered = sorted(set(keys), key=lambda k: (k[0], k[1].encode()))
     if not ordered:
@@ -309,8 +315,9 @@ def orders_settle(
     budgeted = sorted(
         {d.campaign_id for d in decisions.values() if d.campaign_id is not None}
         | {c.campaign_id for c in existing if c.gross_minor > 0}
+        | set(rebudget)
     )
-    budgeted = [pk for pk in budgeted if campaigns[pk].budget_minor is not None]
+    budgeted = [pk for pk in budgeted if campaigns[pk].budget_minor is not None or pk in rebudget]
     if budgeted:
         with connection.cursor() as cursor:
             # Budget shares depend on other orders of the campaign: one writer per campaign.
@@ -425,7 +432,6 @@ def _budget_share(
     earliest of them (their shares may move); update `targets`. True once it is used up."""
     campaign_id = campaign.fact.campaign_id
     budget = campaign.budget_minor
-    assert budget is not None
     mine = [t for t in targets.values() if t.campaign_id == campaign_id and t.gross_minor > 0]
     starts = [t.budget_order for t in mine] + [
         c.budget_order
@@ -474,7 +480,7 @@ def _budget_share(
         target.amount_minor = share.amount_minor
         target.budget_note = share.note
     used = consumed_before + sum(share.share_minor for share in shares)
-    return used >= budget
+    return budget is not None and used >= budget
 
 
 def _postings(
@@ -715,6 +721,28 @@ def _events_write(
                 [now, ids, outcomes, reasons, processed],
             )
     return deferred
+
+
+def campaign_budget_settle(campaign_id: int, *, now: dt.datetime | None = None) -> int:
+    """Share a campaign's budget out again after it changed: settle its earliest crediting
+    order, which re-shares every later one. Returns how many commissions changed."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT o.brand_id, o.order_id FROM payouts_commission c
+            JOIN payouts_order o ON o.id = c.order_id
+            WHERE c.campaign_id = %s AND c.gross_minor > 0
+            ORDER BY c.paid_received_at, c.order_ref LIMIT 1
+            """,
+            [campaign_id],
+        )
+        row = cursor.fetchone()
+        if row is None:
+            return 0
+        result = orders_settle(
+            [(row[0], row[1])], now=now or timezone.now(), rebudget=frozenset({campaign_id})
+        )
+    return result.postings
 
 
 # --- maturation --------------------------------------------------------------------------------

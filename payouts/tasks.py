@@ -49,3 +49,16 @@ def commissions_mature() -> int:
         total += approved
         if approved == 0:
             return total
+
+
+@shared_task(
+    name="payouts.campaign_budget_settle",
+    acks_late=True,
+    ignore_result=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def campaign_budget_settle(campaign_id: int) -> int:
+    """A campaign's budget changed: share it out again among its orders."""
+    return processing.campaign_budget_settle(campaign_id)

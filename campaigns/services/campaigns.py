@@ -168,6 +168,7 @@ def campaign_update(
             {"currency": _("The currency is fixed once a campaign is published.")}
         )
     landing_changed = data.landing_url != campaign.landing_url
+    budget_changed = data.budget_minor != campaign.budget_minor
     for name, value in asdict(data).items():
         setattr(campaign, name, value)
     campaign.save()
@@ -196,7 +197,17 @@ def campaign_update(
         tracking_cache_forget(
             tracking_codes=campaign.collaborations.values_list("tracking_code", flat=True)
         )
+    if budget_changed:
+        # The orders' shares of the budget follow the new amount (docs/earnings-rules.md §5).
+        campaign_id = campaign.pk
+        transaction.on_commit(lambda: _budget_resettle(campaign_id), robust=True)
     return campaign
+
+
+def _budget_resettle(campaign_id: int) -> None:
+    from config.celery import app
+
+    app.send_task("payouts.campaign_budget_settle", args=[campaign_id])
 
 
 _TRANSITION_ACTIONS: dict[tuple[str, str], str] = {

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from decimal import Decimal
 
 import pytest
+import redis
+from django.conf import settings
 from django.core import mail
 from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
 from campaigns.clicks import ClickRecord, click_partitions_ensure, clicks_store, new_click_id
-from campaigns.models import CampaignStatus, Collaboration, CollaborationStatus
+from campaigns.models import Campaign, CampaignStatus, Collaboration, CollaborationStatus
+from campaigns.services.campaigns import TermsInput, campaign_current_terms, campaign_update
 from payouts.ingest import order_events_ingest
 from payouts.models import (
     Commission,
@@ -23,6 +27,7 @@ from payouts.models import (
     OrderEvent,
 )
 from payouts.processing import (
+    campaign_budget_settle,
     commissions_mature,
     order_events_process,
     order_events_process_all,
@@ -31,6 +36,7 @@ from payouts.processing import (
 from payouts.recompute import earnings_recompute
 from payouts.selectors import ledger_checks
 from tests.campaigns.factories import BrandMembershipFactory, CampaignFactory, CollaborationFactory
+from tests.campaigns.test_services import _input_of
 from tests.payouts.pipeline import balances, event, owed, send, yesterday
 
 pytestmark = pytest.mark.django_db
@@ -391,3 +397,57 @@ def test_recompute_finds_a_difference_and_apply_posts_the_correction() -> None:
     assert balances(collab.creator)["pending"] == 2000
     call_command("recompute_earnings", "--verify")
     call_command("check_ledger")
+
+
+@pytest.mark.parametrize(
+    ("new_budget", "expected"),
+    [
+        pytest.param(2500, {"O0": 1000, "O1": 1000, "O2": 500}, id="raised"),
+        pytest.param(500, {"O0": 500, "O1": 0, "O2": 0}, id="lowered"),
+        pytest.param(None, {"O0": 1000, "O1": 1000, "O2": 1000}, id="removed"),
+    ],
+)
+def test_a_changed_budget_is_shared_out_again_as_a_recompute_would(
+    new_budget: int | None, expected: dict[str, int]
+) -> None:
+    campaign = CampaignFactory(budget_minor=1500)
+    collab = CollaborationFactory(campaign=campaign)
+    for n in range(3):
+        send(campaign.brand, event(f"p{n}", order_id=f"O{n}", code=collab.discount_code))
+    Campaign.objects.filter(pk=campaign.pk).update(budget_minor=new_budget)
+
+    campaign_budget_settle(campaign.pk)
+
+    assert dict(Commission.objects.values_list("order_ref", "amount_minor")) == expected
+    assert balances(collab.creator)["pending"] == sum(expected.values())
+    ledger_ok()
+
+
+def test_editing_the_budget_sends_the_new_sharing_to_the_workers(
+    django_capture_on_commit_callbacks,  # type: ignore[no-untyped-def]
+) -> None:
+    campaign = CampaignFactory(budget_minor=1500)
+    member = BrandMembershipFactory(brand=campaign.brand)
+    terms = campaign_current_terms(campaign)
+    assert terms is not None
+    broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    broker.delete("celery")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        campaign_update(
+            campaign=campaign,
+            actor=member.user,
+            data=_input_of(campaign, budget_minor=3000),
+            terms=TermsInput(
+                commission_type=terms.commission_type,
+                commission_percent=terms.commission_percent,
+                commission_fixed_minor=terms.commission_fixed_minor,
+                hold_days=terms.hold_days,
+                attribution_window_days=terms.attribution_window_days,
+            ),
+        )
+
+    queued = [json.loads(raw)["headers"] for raw in broker.lrange("celery", 0, -1)]
+    assert [(h["task"], h["argsrepr"]) for h in queued] == [
+        ("payouts.campaign_budget_settle", f"[{campaign.pk}]")
+    ]
