@@ -28,6 +28,9 @@ from connect.management.commands.seed_demo import (
 )
 from connect.models import AuditEntry, CreatorProfile, SocialAccount, User
 from connect.services import creator_profile_create
+from payouts.models import Commission, DuplicateOrderEvent, LedgerTransaction, Order, OrderEvent
+from payouts.recompute import earnings_recompute
+from payouts.selectors import ledger_checks
 from tests.connect.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -58,6 +61,10 @@ def _counts() -> dict[str, int]:
         "campaigns": Campaign.objects.count(),
         "campaign_terms": CampaignTerms.objects.count(),
         "collaborations": Collaboration.objects.count(),
+        "order_events": OrderEvent.objects.count(),
+        "duplicate_events": DuplicateOrderEvent.objects.count(),
+        "commissions": Commission.objects.count(),
+        "ledger_transactions": LedgerTransaction.objects.count(),
     }
 
 
@@ -85,6 +92,14 @@ def test_seed_demo_run_twice_creates_everything_once(settings: Settings, tmp_pat
         "campaigns": 7,
         "campaign_terms": 7,
         "collaborations": 8,
+        # 5 active collaborations in active campaigns x (8 orders + 1 refund + 1 cancellation)
+        "order_events": 50,
+        "duplicate_events": 0,
+        # 7 orders of each credited (one names a code nobody has); each order's events
+        # arrive in one batch, so each credited order is posted once, net of its refund,
+        # and the cancelled one not at all
+        "commissions": 35,
+        "ledger_transactions": 5 * 6,
     }
     assert _counts() == after_first_run
     assert "  creators: 12 (0 new)" in output
@@ -333,3 +348,21 @@ def test_seed_demo_leaves_a_brand_address_someone_else_registered_alone(
     assert not Campaign.objects.filter(brand__slug="moda-wisla").exists()
     assert Campaign.objects.count() == 4
     assert "brand-owner@moda-wisla.demo" not in output.split("Demo logins:", 1)[1]
+
+
+def test_seed_demo_orders_are_processed_into_commissions_the_ledger_agrees_with(
+    settings: Settings, tmp_path: Path
+) -> None:
+    # given
+    _development(settings, tmp_path)
+
+    # when
+    output = _seed()
+
+    # then: every event was processed, the earnings recompute identically, the ledger holds
+    assert not OrderEvent.objects.filter(processed_at__isnull=True).exists()
+    assert "  order events: 50 (50 new)" in output
+    assert set(Order.objects.values_list("unattributed_reason", flat=True)) == {"", "unknown_code"}
+    assert Commission.objects.filter(status="void").count() == 5  # the cancelled orders
+    assert earnings_recompute().differences == []
+    assert [c.failures for c in ledger_checks() if c.failures] == []

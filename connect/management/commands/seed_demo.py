@@ -17,6 +17,7 @@ console in development).
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
+from django.utils import timezone
 from PIL import Image, ImageDraw, ImageFont
 
 from campaigns.models import (
@@ -56,6 +58,9 @@ from campaigns.services import (
 from connect.models import CreatorProfile, Niche, User
 from connect.money import to_minor
 from connect.services import SocialAccountInput, creator_profile_create
+from payouts.ingest import order_events_ingest
+from payouts.models import OrderEvent
+from payouts.processing import order_events_process_all
 
 # One password for every demo account, printed with the logins: this data is for
 # development machines only (the command refuses to run with DEBUG off unless forced).
@@ -715,8 +720,91 @@ def seed_campaigns(ctx: SeedContext) -> None:
     ctx.report("collaborations", total=collaborations_total, created=collaborations_created)
 
 
-# Run in order; later features (orders, payouts) append their steps.
-SEED_STEPS: list[SeedStep] = [seed_admin, seed_creators, seed_brands, seed_campaigns]
+# Each active demo collaboration gets this many orders; every few are refunded or cancelled.
+DEMO_ORDERS_PER_COLLABORATION = 8
+
+
+def _demo_amount(minor: int) -> str:
+    return f"{minor // 100}.{minor % 100:02d}"
+
+
+def _demo_order_events(collaboration: Collaboration, now: dt.datetime) -> list[dict[str, Any]]:
+    """A collaboration's demo orders as the brand's shop would send them: paid orders with
+    the creator's discount code, spread since the collaboration began (at most 20 days), a
+    partial refund, a cancellation, and one order with a code nobody has."""
+    assert collaboration.activated_at is not None
+    span = min(now - collaboration.activated_at, dt.timedelta(days=20))
+    currency = collaboration.campaign.currency
+    events: list[dict[str, Any]] = []
+    for n in range(DEMO_ORDERS_PER_COLLABORATION):
+        order_id = f"DEMO-{collaboration.pk}-{n + 1:03d}"
+        occurred = now - span * (DEMO_ORDERS_PER_COLLABORATION - n) / (
+            DEMO_ORDERS_PER_COLLABORATION + 1
+        )
+        amount = 2_000 + (collaboration.pk * 7_919 + n * 3_571) % 18_000
+        code = collaboration.discount_code if n != 5 else "NOT-A-CODE"
+        events.append(
+            {
+                "id": f"{order_id}-paid",
+                "type": "order.paid",
+                "order_id": order_id,
+                "occurred_at": occurred.isoformat(),
+                "amount": _demo_amount(amount),
+                "currency": currency,
+                "code": code,
+            }
+        )
+        if n == 2:
+            events.append(
+                {
+                    "id": f"{order_id}-refund",
+                    "type": "order.refunded",
+                    "order_id": order_id,
+                    "occurred_at": min(occurred + dt.timedelta(hours=30), now).isoformat(),
+                    "amount": _demo_amount(amount // 4),
+                    "currency": currency,
+                }
+            )
+        if n == 6:
+            events.append(
+                {
+                    "id": f"{order_id}-cancel",
+                    "type": "order.cancelled",
+                    "order_id": order_id,
+                    "occurred_at": min(occurred + dt.timedelta(hours=2), now).isoformat(),
+                    "currency": currency,
+                }
+            )
+    return events
+
+
+def seed_orders(ctx: SeedContext) -> None:
+    """Orders for the demo brands' active collaborations, through the same ingest and
+    processing as the API, so the earnings, event log and ledger are real. A brand that
+    already has demo orders is left alone (so restarts do not fill the log with duplicates)."""
+    now = timezone.now()
+    brands = Brand.objects.filter(slug__in=[b.slug for b in DEMO_BRANDS])
+    sent = 0
+    for brand in brands:
+        if OrderEvent.objects.filter(brand=brand, order_id__startswith="DEMO-").exists():
+            continue
+        collaborations = Collaboration.objects.filter(
+            brand=brand,
+            status=CollaborationStatus.ACTIVE,
+            campaign__status=CampaignStatus.ACTIVE,
+        ).select_related("campaign")
+        events = [e for c in collaborations for e in _demo_order_events(c, now)]
+        if events:
+            order_events_ingest(brand=brand, events=events)
+            sent += len(events)
+    processed = order_events_process_all()
+    total = OrderEvent.objects.filter(order_id__startswith="DEMO-").count()
+    ctx.report("order events", total=total, created=sent)
+    ctx.write(f"  order events processed now: {processed}")
+
+
+# Run in order; later features (payouts) append their steps.
+SEED_STEPS: list[SeedStep] = [seed_admin, seed_creators, seed_brands, seed_campaigns, seed_orders]
 
 
 class Command(BaseCommand):
