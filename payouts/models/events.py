@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from campaigns.models import Brand
 
@@ -29,10 +30,10 @@ class OrderEventSource(models.TextChoices):
 class OrderEventOutcome(models.TextChoices):
     """What processing made of an event; NULL until it is processed."""
 
-    APPLIED = "applied", _("Applied")
+    APPLIED = "applied", pgettext_lazy("order event outcome", "Applied")
     AWAITING_PAID = "awaiting_paid", _("Waiting for its order.paid")
     UNATTRIBUTED = "unattributed", _("Unattributed")
-    REJECTED = "rejected", _("Rejected")
+    REJECTED = "rejected", pgettext_lazy("order event outcome", "Rejected")
     CONFLICT = "conflict", _("Conflict")
 
 
