@@ -411,6 +411,7 @@ def test_every_email_template_used_by_the_services_exists() -> None:
         "invitation_accepted",
         "invitation_declined",
         "collaboration_removed",
+        "campaign_budget_exhausted",
     }
     for name in names:
         get_template(f"emails/{name}_subject.txt")
