@@ -1021,6 +1021,50 @@ def statement_label(query: str) -> str:
     return f"{verb} {target}".strip() if text else "(empty)"
 
 
+PIPELINE_TABLES = (
+    "payouts_orderevent",
+    "payouts_duplicateorderevent",
+    "payouts_order",
+    "payouts_commission",
+    "payouts_ledgeraccount",
+    "payouts_ledgerbalance",
+    "payouts_ledgertransaction",
+    "payouts_ledgerentry",
+)
+
+
+class Analyzer(threading.Thread):
+    """ANALYZE the pipeline's tables every `interval` seconds, as autovacuum's autoanalyze
+    would when the server runs without autovacuum: the tables start empty, and plans made
+    from the statistics of an empty table go wrong once it holds a million rows."""
+
+    def __init__(self, url: str, interval: float) -> None:
+        super().__init__(daemon=True)
+        self.url, self.interval = url, interval
+        self.stopping = threading.Event()
+        self.runs: list[float] = []
+
+    def run(self) -> None:
+        statement = sql.SQL("ANALYZE {}").format(
+            sql.SQL(", ").join(sql.Identifier(t) for t in PIPELINE_TABLES)
+        )
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            while not self.stopping.wait(self.interval):
+                start = time.perf_counter()
+                conn.execute(statement)
+                self.runs.append(time.perf_counter() - start)
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.join()
+
+
+def autovacuum_on(url: str) -> bool:
+    with psycopg.connect(url, autocommit=True) as conn:
+        row = conn.execute("SHOW autovacuum").fetchone()
+    return bool(row and row[0] == "on")
+
+
 # --- profiling (optional: py-spy) ----------------------------------------------------------
 
 
@@ -1448,6 +1492,13 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--timeout", type=float, default=4 * 3600, help="drain timeout, s")
     parser.add_argument(
+        "--analyze-every",
+        type=float,
+        default=30,
+        help="seconds between ANALYZEs of the pipeline's tables when the server runs "
+        "without autovacuum (0: never)",
+    )
+    parser.add_argument(
         "--profile",
         action="store_true",
         help="record the server and the workers with py-spy (pip install py-spy) and print "
@@ -1470,6 +1521,16 @@ def main() -> None:
         f"events: {args.events:,}; database: {database_name(url)} (recreated); redis: {redis_url}"
     )
     print(load_average())
+    autovacuum = autovacuum_on(url.rsplit("/", 1)[0] + "/postgres")
+    if not autovacuum:
+        print(
+            "autovacuum is off on this server: the script runs ANALYZE on the pipeline's "
+            + (
+                f"tables every {args.analyze_every:.0f} s instead (no VACUUM)"
+                if args.analyze_every > 0
+                else "tables never (--analyze-every 0)"
+            )
+        )
 
     begin = time.perf_counter()
     reset_database(url)
@@ -1543,6 +1604,9 @@ def main() -> None:
             profilers = start_profilers(roots, folder) if args.profile else []
             sampler = Sampler(url, roots)
             sampler.start()
+            analyzer = Analyzer(url, args.analyze_every)
+            if not autovacuum and args.analyze_every > 0:
+                analyzer.start()
             started = time.perf_counter()
             stats = IngestStats()
             progress = Progress(url, stats, started)
@@ -1563,6 +1627,8 @@ def main() -> None:
             drained, sweeps = drain(url, args.timeout)
             finished = time.perf_counter()
             sampler.stop()
+            if analyzer.is_alive():
+                analyzer.stop()
             stop_profilers(profilers)
             seconds = finished - started
             print(
@@ -1582,6 +1648,11 @@ def main() -> None:
 
     print()
     print(f"total: {seconds:.1f} s for {stats.posted:,} events ({stats.posted / seconds:,.0f}/s)")
+    if analyzer.runs:
+        print(
+            f"analyze: {len(analyzer.runs)} runs, {sum(analyzer.runs):.1f} s in all, the "
+            f"longest {max(analyzer.runs):.1f} s"
+        )
     if durations:
         print(
             f"tasks: {len(durations):,} batches processed, {sum(durations):.1f} task-seconds; per "
