@@ -413,17 +413,34 @@ def ledger_accounts_ensure(specs: Sequence[AccountSpec]) -> dict[AccountSpec, in
             """,
             arrays,
         )
+        # One branch per kind of owner, each an equality join that the unique index serves
+        # (IS NOT DISTINCT FROM on the owner columns can use no index, and would compare
+        # every account of a kind and currency).
         cursor.execute(
             """
             SELECT a.id, a.kind, a.currency, a.creator_id, a.brand_id
-            FROM payouts_ledgeraccount a
-            JOIN unnest(%s::varchar[], %s::varchar[], %s::bigint[], %s::bigint[])
+            FROM unnest(%s::varchar[], %s::varchar[], %s::bigint[], %s::bigint[])
                 AS s(kind, currency, creator_id, brand_id)
+            JOIN payouts_ledgeraccount a
+              ON a.kind = s.kind AND a.currency = s.currency AND a.creator_id = s.creator_id
+             AND a.brand_id IS NULL
+            UNION ALL
+            SELECT a.id, a.kind, a.currency, a.creator_id, a.brand_id
+            FROM unnest(%s::varchar[], %s::varchar[], %s::bigint[], %s::bigint[])
+                AS s(kind, currency, creator_id, brand_id)
+            JOIN payouts_ledgeraccount a
+              ON a.kind = s.kind AND a.currency = s.currency AND a.brand_id = s.brand_id
+             AND a.creator_id IS NULL
+            UNION ALL
+            SELECT a.id, a.kind, a.currency, a.creator_id, a.brand_id
+            FROM unnest(%s::varchar[], %s::varchar[], %s::bigint[], %s::bigint[])
+                AS s(kind, currency, creator_id, brand_id)
+            JOIN payouts_ledgeraccount a
               ON a.kind = s.kind AND a.currency = s.currency
-             AND a.creator_id IS NOT DISTINCT FROM s.creator_id
-             AND a.brand_id IS NOT DISTINCT FROM s.brand_id
+             AND a.creator_id IS NULL AND a.brand_id IS NULL
+            WHERE s.creator_id IS NULL AND s.brand_id IS NULL
             """,
-            arrays,
+            arrays * 3,
         )
         return {
             (kind, currency, creator, brand): pk

@@ -34,7 +34,10 @@ class Order(models.Model):
     """One brand order, as its events reduce (see `payouts.rules.reducer.OrderState`)."""
 
     # Foreign keys without an index of their own where a composite index already leads
-    # with them or nothing looks rows up by them: every index costs each write.
+    # with them or nothing looks rows up by them: every index costs each write. The
+    # attribution columns below are copies of what the commission rows hold (and are
+    # rewritten from the events on every settle), so they carry no database constraint:
+    # each would cost a key-share lock on a hot campaign or creator row per order.
     brand = models.ForeignKey(Brand, on_delete=models.PROTECT, related_name="+", db_index=False)
     order_id = models.CharField(max_length=100)
     currency = models.CharField(max_length=3, blank=True, default="")
@@ -57,6 +60,7 @@ class Order(models.Model):
         blank=True,
         related_name="+",
         db_index=False,
+        db_constraint=False,
     )
     campaign = models.ForeignKey(
         Campaign,
@@ -65,6 +69,7 @@ class Order(models.Model):
         blank=True,
         related_name="+",
         db_index=False,
+        db_constraint=False,
     )
     creator = models.ForeignKey(
         CreatorProfile,
@@ -73,6 +78,7 @@ class Order(models.Model):
         blank=True,
         related_name="+",
         db_index=False,
+        db_constraint=False,
     )
     via = models.CharField(max_length=8, choices=AttributionVia.choices, blank=True, default="")
     terms = models.ForeignKey(
@@ -82,6 +88,7 @@ class Order(models.Model):
         blank=True,
         related_name="+",
         db_index=False,
+        db_constraint=False,
     )
     unattributed_reason = models.CharField(max_length=32, blank=True, default="")
     unattributed_params = models.JSONField(default=dict, blank=True)
@@ -143,13 +150,22 @@ class Commission(models.Model):
     collaboration = models.ForeignKey(
         Collaboration, on_delete=models.PROTECT, related_name="+", db_index=False
     )
+    # The collaboration's campaign, creator and brand, copied for the indexes that serve
+    # dashboards and the API; the foreign key to the collaboration guards them, so they
+    # skip the per-row key-share lock on hot campaign, creator and brand rows.
     campaign = models.ForeignKey(
-        Campaign, on_delete=models.PROTECT, related_name="+", db_index=False
+        Campaign, on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
     )
     creator = models.ForeignKey(
-        CreatorProfile, on_delete=models.PROTECT, related_name="+", db_index=False
+        CreatorProfile,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
-    brand = models.ForeignKey(Brand, on_delete=models.PROTECT, related_name="+", db_index=False)
+    brand = models.ForeignKey(
+        Brand, on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+    )
     currency = models.CharField(max_length=3)
     amount_minor = models.BigIntegerField(default=0)
     uncapped_minor = models.BigIntegerField(default=0)
