@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from urllib.parse import urlsplit
@@ -29,6 +30,8 @@ from campaigns.tracking_cache import tracking_cache_forget
 from connect.audit import audit_record
 from connect.models import Niche, User
 from connect.notifications import notify
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -205,9 +208,19 @@ def campaign_update(
 
 
 def _budget_resettle(campaign_id: int) -> None:
+    """Send the re-sharing to the workers; if the broker cannot take it, do it here, so
+    that the shares never stay out of step with the budget."""
     from config.celery import app
 
-    app.send_task("payouts.campaign_budget_settle", args=[campaign_id])
+    try:
+        app.send_task("payouts.campaign_budget_settle", args=[campaign_id], retry=False)
+    except Exception:  # noqa: BLE001 - any broker failure
+        from payouts.processing import campaign_budget_settle
+
+        logger.warning(
+            "Broker unreachable: sharing out campaign %s's budget in the request.", campaign_id
+        )
+        campaign_budget_settle(campaign_id)
 
 
 _TRANSITION_ACTIONS: dict[tuple[str, str], str] = {

@@ -13,10 +13,12 @@ from django.core import mail
 from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
+from kombu.exceptions import OperationalError as KombuOperationalError
 
 from campaigns.clicks import ClickRecord, click_partitions_ensure, clicks_store, new_click_id
 from campaigns.models import Campaign, CampaignStatus, Collaboration, CollaborationStatus
 from campaigns.services.campaigns import TermsInput, campaign_current_terms, campaign_update
+from config.celery import app as celery_app
 from payouts.ingest import order_events_ingest
 from payouts.models import (
     Commission,
@@ -451,3 +453,39 @@ def test_editing_the_budget_sends_the_new_sharing_to_the_workers(
     assert [(h["task"], h["argsrepr"]) for h in queued] == [
         ("payouts.campaign_budget_settle", f"[{campaign.pk}]")
     ]
+
+
+def test_with_the_broker_down_the_budget_is_shared_out_in_the_request(
+    django_capture_on_commit_callbacks,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    campaign = CampaignFactory(budget_minor=1000)
+    member = BrandMembershipFactory(brand=campaign.brand)
+    collab = CollaborationFactory(campaign=campaign)
+    for n in range(2):
+        send(campaign.brand, event(f"p{n}", order_id=f"O{n}", code=collab.discount_code))
+    terms = campaign_current_terms(campaign)
+    assert terms is not None
+
+    def broker_down(*args: object, **kwargs: object) -> None:
+        raise KombuOperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(celery_app, "send_task", broker_down)
+    with django_capture_on_commit_callbacks(execute=True):
+        campaign_update(
+            campaign=campaign,
+            actor=member.user,
+            data=_input_of(campaign, budget_minor=2000),
+            terms=TermsInput(
+                commission_type=terms.commission_type,
+                commission_percent=terms.commission_percent,
+                hold_days=terms.hold_days,
+                attribution_window_days=terms.attribution_window_days,
+            ),
+        )
+
+    assert dict(Commission.objects.values_list("order_ref", "amount_minor")) == {
+        "O0": 1000,
+        "O1": 1000,
+    }
+    ledger_ok()
