@@ -39,6 +39,7 @@ from django.utils.translation import gettext as _
 
 from campaigns.models import Brand
 from connect.money import MoneyError, to_minor
+from payouts.bulk import json_rows, rows_source
 from payouts.models import OrderEventSource, OrderEventType
 from payouts.processing import order_events_enqueue
 
@@ -266,14 +267,24 @@ INSERT INTO payouts_orderevent (
 )
 SELECT %(brand_id)s, e.event_id, e.type, e.order_id, e.occurred_at, e.amount_minor,
        e.currency, e.code, e.click_id, %(received_at)s, %(batch_id)s, %(source)s, ''
-FROM unnest(
-    %(event_id)s::varchar[], %(type)s::varchar[], %(order_id)s::varchar[],
-    %(occurred_at)s::timestamptz[], %(amount_minor)s::bigint[], %(currency)s::varchar[],
-    %(code)s::varchar[], %(click_id)s::uuid[]
-) AS e(event_id, type, order_id, occurred_at, amount_minor, currency, code, click_id)
+FROM {source}
 ON CONFLICT (brand_id, event_id) DO NOTHING
 RETURNING event_id
-"""
+""".format(
+    source=rows_source(
+        [
+            ("event_id", "varchar"),
+            ("type", "varchar"),
+            ("order_id", "varchar"),
+            ("occurred_at", "timestamptz"),
+            ("amount_minor", "bigint"),
+            ("currency", "varchar"),
+            ("code", "varchar"),
+            ("click_id", "uuid"),
+        ],
+        alias="e",
+    ).replace("%s", "%(rows)s")
+)
 
 _INSERT_DUPLICATES = """
 INSERT INTO payouts_duplicateorderevent (brand_id, received_at, batch_id, source, event_id)
@@ -342,14 +353,19 @@ def order_events_ingest(
                 _INSERT_EVENTS,
                 {
                     **params,
-                    "event_id": [e.event_id for e in rows],
-                    "type": [e.type for e in rows],
-                    "order_id": [e.order_id for e in rows],
-                    "occurred_at": [e.occurred_at for e in rows],
-                    "amount_minor": [e.amount_minor for e in rows],
-                    "currency": [e.currency for e in rows],
-                    "code": [e.code for e in rows],
-                    "click_id": [e.click_id for e in rows],
+                    "rows": json_rows(
+                        (
+                            e.event_id,
+                            e.type,
+                            e.order_id,
+                            e.occurred_at,
+                            e.amount_minor,
+                            e.currency,
+                            e.code,
+                            e.click_id,
+                        )
+                        for e in rows
+                    ),
                 },
             )
             stored = {row[0] for row in cursor.fetchall()}

@@ -34,7 +34,6 @@ checks here only give a clearer error first.
 
 from __future__ import annotations
 
-import json
 import re
 from collections import defaultdict
 from collections.abc import Sequence
@@ -45,6 +44,7 @@ from django.db import connection, transaction
 
 from campaigns.models import Brand
 from connect.models import CreatorProfile
+from payouts.bulk import json_rows, rows_source
 from payouts.models.ledger import (
     BRAND_KINDS,
     CREATOR_KINDS,
@@ -106,7 +106,7 @@ class _Checked:
     key: str
     kind: str
     lines: tuple[LedgerLine, ...]
-    metadata_json: str
+    metadata: dict[str, Any]
     commission_id: int | None
     payout_id: int | None
     signature: tuple[str, tuple[LedgerLine, ...]] = field(init=False)
@@ -158,7 +158,7 @@ def _check(posting: LedgerPosting) -> _Checked:
         key=key,
         kind=posting.kind,
         lines=tuple(lines),
-        metadata_json=json.dumps(posting.metadata or {}, sort_keys=True),
+        metadata=dict(posting.metadata or {}),
         commission_id=posting.commission_id,
         payout_id=posting.payout_id,
     )
@@ -221,20 +221,25 @@ def ledger_post_many(
             """
             INSERT INTO payouts_ledgertransaction
                 (idempotency_key, kind, created_at, metadata, commission_id, payout_id)
-            SELECT key, kind, now(), metadata::jsonb, commission_id, payout_id
-            FROM unnest(%s::text[], %s::text[], %s::text[], %s::bigint[], %s::bigint[])
-                AS posting(key, kind, metadata, commission_id, payout_id)
-            ORDER BY key
+            SELECT posting.key, posting.kind, now(), posting.metadata, posting.commission_id,
+                   posting.payout_id
+            FROM {source}
+            ORDER BY posting.key
             ON CONFLICT (idempotency_key) DO NOTHING
             RETURNING id, idempotency_key
-            """,
-            [
-                [p.key for p in batch],
-                [p.kind for p in batch],
-                [p.metadata_json for p in batch],
-                [p.commission_id for p in batch],
-                [p.payout_id for p in batch],
-            ],
+            """.format(  # noqa: S608
+                source=rows_source(
+                    [
+                        ("key", "text"),
+                        ("kind", "text"),
+                        ("metadata", "jsonb"),
+                        ("commission_id", "bigint"),
+                        ("payout_id", "bigint"),
+                    ],
+                    alias="posting",
+                )
+            ),
+            [json_rows((p.key, p.kind, p.metadata, p.commission_id, p.payout_id) for p in batch)],
         )
         new_ids: dict[str, int] = {key: tx_id for tx_id, key in cursor.fetchall()}
         existing = [p for p in batch if p.key not in new_ids]
@@ -290,12 +295,18 @@ def _insert_entries_and_balances(
             amounts.append(line.amount_minor)
             currencies.append(line.currency)
             deltas[line.account_id] += line.amount_minor
+    source = rows_source(
+        [
+            ("transaction_id", "bigint"),
+            ("account_id", "bigint"),
+            ("amount_minor", "bigint"),
+            ("currency", "text"),
+        ]
+    )
     cursor.execute(
-        """
-        INSERT INTO payouts_ledgerentry (transaction_id, account_id, amount_minor, currency)
-        SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::text[])
-        """,
-        [tx_ids, account_ids, amounts, currencies],
+        "INSERT INTO payouts_ledgerentry (transaction_id, account_id, amount_minor, currency) "  # noqa: S608
+        f"SELECT * FROM {source}",
+        [json_rows(zip(tx_ids, account_ids, amounts, currencies, strict=True))],
     )
     ordered = sorted(deltas.items())
     # Ascending account ids: the lock order every posting shares (no deadlocks between them).

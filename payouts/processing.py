@@ -19,7 +19,6 @@ depends on the broker.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import uuid
 from collections import defaultdict
@@ -31,6 +30,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from payouts.bulk import json_rows, rows_source
 from payouts.earnings import (
     BudgetItem,
     CampaignRow,
@@ -579,18 +579,18 @@ def _commissions_write(rows: list[CommissionRow]) -> dict[tuple[int, int], int]:
         ("revision", "integer", lambda r: r.revision),
     ]
     names = ", ".join(name for name, _t, _f in columns)
-    arrays = ", ".join(f"%s::{sql_type}[]" for _n, sql_type, _f in columns)
     updates = ", ".join(f"{name} = EXCLUDED.{name}" for name, _t, _f in columns[2:])
     rows = sorted(rows, key=lambda r: r.ident)
+    source = rows_source([(name, sql_type) for name, sql_type, _f in columns])
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
             INSERT INTO payouts_commission ({names}, created_at, updated_at)
-            SELECT *, now(), now() FROM unnest({arrays})
+            SELECT v.*, now(), now() FROM {source}
             ON CONFLICT (order_id, collaboration_id) DO UPDATE SET {updates}, updated_at = now()
             RETURNING id, order_id, collaboration_id
             """,  # noqa: S608
-            [[getter(r) for r in rows] for _n, _t, getter in columns],  # type: ignore[no-untyped-call]
+            [json_rows([getter(r) for _n, _t, getter in columns] for r in rows)],  # type: ignore[no-untyped-call]
         )
         return {(order_pk, collab): pk for pk, order_pk, collab in cursor.fetchall()}
 
@@ -612,7 +612,7 @@ def _orders_write(decisions: dict[int, OrderDecision], amounts: dict[int, int]) 
         values["over_refunded_minor"].append(s.over_refunded_minor)
         values["cancelled"].append(s.cancelled)
         values["awaiting_paid"].append(s.awaiting_paid)
-        values["conflicts"].append(json.dumps(list(s.conflicts)))
+        values["conflicts"].append(list(s.conflicts))
         values["error"].append(s.error or "")
         values["occurred_at"].append(s.occurred_at)
         values["paid_received_at"].append(s.paid_received_at)
@@ -631,7 +631,7 @@ def _orders_write(decisions: dict[int, OrderDecision], amounts: dict[int, int]) 
                     "reason": a.code_failure.reason,
                     "params": dict(a.code_failure.params),
                 }
-        values["unattributed_params"].append(json.dumps(params))
+        values["unattributed_params"].append(params)
         values["commission_minor"].append(amounts.get(pk, 0))
         values["event_count"].append(len(s.event_ids))
     types = {
@@ -644,7 +644,7 @@ def _orders_write(decisions: dict[int, OrderDecision], amounts: dict[int, int]) 
         "over_refunded_minor": "bigint",
         "cancelled": "boolean",
         "awaiting_paid": "boolean",
-        "conflicts": "text",
+        "conflicts": "jsonb",
         "error": "varchar",
         "occurred_at": "timestamptz",
         "paid_received_at": "timestamptz",
@@ -654,27 +654,23 @@ def _orders_write(decisions: dict[int, OrderDecision], amounts: dict[int, int]) 
         "via": "varchar",
         "terms_id": "bigint",
         "unattributed_reason": "varchar",
-        "unattributed_params": "text",
+        "unattributed_params": "jsonb",
         "commission_minor": "bigint",
         "event_count": "integer",
     }
     names = list(types)
     sets = ", ".join(
-        f"{name} = ARRAY(SELECT jsonb_array_elements_text(v.conflicts::jsonb))::varchar[]"
+        f"{name} = ARRAY(SELECT jsonb_array_elements_text(v.conflicts))::varchar[]"
         if name == "conflicts"
-        else f"{name} = v.{name}::jsonb"
-        if name == "unattributed_params"
         else f"{name} = v.{name}"
         for name in names[1:]
     )
+    source = rows_source([(name, types[name]) for name in names])
     with connection.cursor() as cursor:
         cursor.execute(
-            f"""
-            UPDATE payouts_order o SET {sets}, updated_at = now()
-            FROM unnest({", ".join(f"%s::{types[n]}[]" for n in names)}) AS v({", ".join(names)})
-            WHERE o.id = v.id
-            """,  # noqa: S608
-            [values[name] for name in names],
+            f"UPDATE payouts_order o SET {sets}, updated_at = now() FROM {source} "  # noqa: S608
+            "WHERE o.id = v.id",
+            [json_rows(zip(*(values[name] for name in names), strict=True))],
         )
 
 
@@ -714,11 +710,19 @@ def _events_write(
                 UPDATE payouts_orderevent e
                 SET outcome = v.outcome, outcome_reason = v.reason,
                     processed_at = CASE WHEN v.mine THEN %s ELSE e.processed_at END
-                FROM unnest(%s::bigint[], %s::varchar[], %s::text[], %s::boolean[])
-                    AS v(id, outcome, reason, mine)
+                FROM {source}
                 WHERE e.id = v.id
-                """,
-                [now, ids, outcomes, reasons, processed],
+                """.format(  # noqa: S608
+                    source=rows_source(
+                        [
+                            ("id", "bigint"),
+                            ("outcome", "varchar"),
+                            ("reason", "text"),
+                            ("mine", "boolean"),
+                        ]
+                    )
+                ),
+                [now, json_rows(zip(ids, outcomes, reasons, processed, strict=True))],
             )
     return deferred
 
