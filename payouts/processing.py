@@ -380,19 +380,22 @@ def orders_settle(
         t for ident, t in targets.items() if ident not in current or _differs(current[ident], t)
     ]
     planned = _postings(changed, current)
-    if changed:
-        ids = _commissions_write(changed)
-        ledger_post_many(
-            postings=[replace(posting, commission_id=ids[row.ident]) for posting, row in planned],
-            fetch=False,
-        )
-    result.postings = len(planned)
+    ids = _commissions_write(changed) if changed else {}
     amounts: dict[int, int] = {}
     for key, decision in decisions.items():
         ident = (order_pks[key], decision.collaboration_id or 0)
         amounts[order_pks[key]] = targets[ident].amount_minor if ident in targets else 0
     _orders_write({order_pks[key]: d for key, d in decisions.items()}, amounts)
     result.deferred_events = _events_write(decisions, events, claimed, now=now)
+    # The ledger last: its balance rows (a brand's commission account above all) are shared
+    # by every batch, so their row locks are held only from here to COMMIT.
+    if planned:
+        ledger_post_many(
+            postings=[replace(posting, commission_id=ids[row.ident]) for posting, row in planned],
+            fetch=False,
+            last_write=True,
+        )
+    result.postings = len(planned)
     if result.exhausted_campaigns:
         from campaigns.services.campaigns import campaign_budget_exhausted
 
