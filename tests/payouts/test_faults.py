@@ -19,11 +19,13 @@ from typing import Any
 
 import psycopg
 import pytest
-from django.db import connection
+from django.db import connection, connections
 
 from campaigns.api_keys import brand_api_key_create
 from campaigns.models import Brand, Collaboration
+from payouts.ingest import order_events_ingest
 from payouts.models import Commission, LedgerTransaction, OrderEvent
+from payouts.processing import order_events_process
 from payouts.recompute import earnings_recompute
 from payouts.selectors import ledger_checks
 from tests.campaigns.factories import CampaignFactory, CollaborationFactory
@@ -244,4 +246,43 @@ def test_events_sent_while_redis_is_down_are_stored_and_processed_once_it_is_bac
     finally:
         redis.stop()
 
+    assert_earnings(collabs, expected)
+
+
+def test_two_workers_settling_the_same_orders_at_once_agree_with_a_recompute(
+    shop: tuple[Brand, str, list[Collaboration]],
+) -> None:
+    # given: the order.paid events in one batch and their refunds in another, so that two
+    # workers that process the batches at the same time meet on every order
+    brand, _key, collabs = shop
+    events, expected = orders(collabs, 200, seed=4)
+    paid = [e for e in events if e["type"] == "order.paid"]
+    others = [e for e in events if e["type"] != "order.paid"]
+    batches = [
+        order_events_ingest(brand=brand, events=paid).batch_id,
+        order_events_ingest(brand=brand, events=others).batch_id,
+    ]
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def work(batch_id: Any) -> None:
+        try:
+            barrier.wait()
+            order_events_process(batch_id=batch_id)
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    # when
+    threads = [threading.Thread(target=work, args=(batch_id,)) for batch_id in batches]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    # then: both committed (row locks on the orders serialised them), and every order ends
+    # as if it had been processed alone
+    assert errors == []
+    assert unprocessed() == 0
     assert_earnings(collabs, expected)
