@@ -291,6 +291,8 @@ CLICK_BUFFER_REDIS_URL = os.environ.get("CLICK_BUFFER_REDIS_URL", "")
 # Order events API: requests per key and window, and the largest body read (a full batch of
 # 1000 events is about half a megabyte).
 ORDER_EVENTS_RATE_LIMIT = os.environ.get("ORDER_EVENTS_RATE_LIMIT", "120/m")
+# The earnings read API (commissions, orders), per API key or signed-in user.
+READ_API_RATE_LIMIT = os.environ.get("READ_API_RATE_LIMIT", "600/m")
 ORDER_EVENTS_MAX_BODY_BYTES = int(
     os.environ.get("ORDER_EVENTS_MAX_BODY_BYTES", str(4 * 1024 * 1024))
 )

@@ -50,33 +50,56 @@ class ApiKeyRateThrottle(BaseThrottle):
 
     One atomic INCR per request. When Redis does not answer the request is let through:
     stored events matter more than the limit, and the database, not Redis, keeps them.
+    Subclasses set their own setting and counter, and may count signed-in users too.
     """
 
+    rate_setting = "ORDER_EVENTS_RATE_LIMIT"
+    counter = "order-events-rate"
+    count_users = False
+
+    def _who(self, request: Request) -> str | None:
+        if isinstance(request.auth, BrandApiKey):
+            return f"key:{request.auth.pk}"
+        user = getattr(request, "user", None)
+        if self.count_users and user is not None and user.is_authenticated:
+            return f"user:{user.pk}"
+        return None
+
     def allow_request(self, request: Request, view: APIView) -> bool:
-        api_key = request.auth
-        if not isinstance(api_key, BrandApiKey):
+        who = self._who(request)
+        if who is None:
             return True
-        rate = settings.ORDER_EVENTS_RATE_LIMIT
+        rate = getattr(settings, self.rate_setting)
         limit, period = parse_rate(rate)
         now = time.time()
         window = int(now // period)
-        key = f"order-events-rate:{api_key.pk}:{window}"
+        key = f"{self.counter}:{who}:{window}"
         try:
             count = 1 if cache.add(key, 1, timeout=period + 1) else cache.incr(key)
         except ValueError:  # the window's key expired between add and incr
             count = 1
         except RedisError:
-            logger.warning("Rate limit store unavailable; letting key %s through", api_key.pk)
+            logger.warning("Rate limit store unavailable; letting %s through", who)
             return True
         if count <= limit:
             return True
         wait = math.ceil((window + 1) * period - now)
-        raise exceptions.Throttled(
-            wait=wait,
-            # DRF adds "Expected available in N seconds." (the Retry-After header says it too).
-            detail=_("Too many requests with this API key (the limit is %(rate)s).")
-            % {"rate": rate},
+        message = (
+            _("Too many requests with this API key (the limit is %(rate)s).")
+            if who.startswith("key:")
+            else _("Too many requests from your account (the limit is %(rate)s).")
         )
+        # DRF adds "Expected available in N seconds." (the Retry-After header says it too).
+        raise exceptions.Throttled(wait=wait, detail=message % {"rate": rate})
+
+
+class ReadApiRateThrottle(ApiKeyRateThrottle):
+    """The read endpoints' own window (`settings.READ_API_RATE_LIMIT`), per API key or per
+    signed-in user, apart from the ingest limit."""
+
+    rate_setting = "READ_API_RATE_LIMIT"
+    counter = "read-api-rate"
+    count_users = True
 
 
 class OrderEventsApi(APIView):

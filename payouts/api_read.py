@@ -38,6 +38,7 @@ from campaigns.api_keys import BrandApiKeyAuthentication, HasBrandApiKey
 from campaigns.models import BrandApiKey
 from connect.models import CreatorProfile
 from connect.money import from_minor
+from payouts.api import ReadApiRateThrottle
 from payouts.models import Commission, CommissionStatus
 from payouts.rules.attribution import REASON_MESSAGES
 from payouts.selectors import OrderDetail, commission_list, order_detail_get
@@ -353,6 +354,7 @@ class CommissionsApi(ReadApiView):
 
     authentication_classes = [BrandApiKeyAuthentication, SessionAuthentication]
     permission_classes = [IsBrandKeyOrCreator]
+    throttle_classes = [ReadApiRateThrottle]
 
     class FilterSerializer(serializers.Serializer[Any]):
         campaign = serializers.IntegerField(min_value=1, required=False)
@@ -417,6 +419,7 @@ class OrderDetailApi(ReadApiView):
 
     authentication_classes = [BrandApiKeyAuthentication]
     permission_classes = [HasBrandApiKey]
+    throttle_classes = [ReadApiRateThrottle]
 
     class CommissionOutputSerializer(CommissionSerializer):
         collaboration_id = serializers.IntegerField()

@@ -750,3 +750,34 @@ def test_orders_are_for_brand_keys_only(client: Client, ola: Collaboration) -> N
     # then
     assert response.status_code == 401
     assert response.json()["code"] == "not_authenticated"
+
+
+# ---------------------------------------------------------------------------------------
+# Rate limits
+
+
+def test_the_read_api_has_its_own_limit_per_key_and_per_creator(
+    client: Client, campaign: Campaign, ola: Collaboration, key: str, settings: Any
+) -> None:
+    # given: a read limit of 2 a minute, and the ingest limit used up
+    settings.READ_API_RATE_LIMIT = "2/m"
+    settings.ORDER_EVENTS_RATE_LIMIT = "1/m"
+    client.post(
+        "/api/v1/order-events",
+        data={"events": []},
+        content_type="application/json",
+        headers={"authorization": f"Bearer {key}"},
+    )
+
+    # when / then: the key reads twice, the third read is refused with Retry-After
+    assert get(client, "/api/v1/commissions", key).status_code == 200
+    assert get(client, "/api/v1/orders/nope", key).status_code == 404
+    refused = get(client, "/api/v1/commissions", key)
+    assert refused.status_code == 429
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60
+
+    # and a signed-in creator has a window of their own
+    client.force_login(ola.creator.user)
+    assert get(client, "/api/v1/commissions").status_code == 200
+    assert get(client, "/api/v1/commissions").status_code == 200
+    assert get(client, "/api/v1/commissions").status_code == 429
