@@ -312,21 +312,34 @@ def orders_settle(
     campaigns = dict(facts.campaigns)
     missing = {c.campaign_id for c in existing} - campaigns.keys()
     campaigns.update(campaigns_load(missing))
-    budgeted = sorted(
+    touched = sorted(
         {d.campaign_id for d in decisions.values() if d.campaign_id is not None}
-        | {c.campaign_id for c in existing if c.gross_minor > 0}
+        | {c.campaign_id for c in existing}
         | set(rebudget)
     )
-    budgeted = [pk for pk in budgeted if campaigns[pk].budget_minor is not None or pk in rebudget]
-    if budgeted:
+    budgeted = [pk for pk in touched if campaigns[pk].budget_minor is not None or pk in rebudget]
+    shared = [pk for pk in touched if pk not in budgeted]
+    if touched:
         with connection.cursor() as cursor:
-            # Budget shares depend on other orders of the campaign: one writer per campaign.
-            cursor.execute(
-                "SELECT id FROM campaigns_campaign WHERE id = ANY(%s::bigint[]) ORDER BY id "
-                "FOR UPDATE",
-                [budgeted],
-            )
-        existing = _commissions_of_orders(pks, lock=True)
+            # Budget shares depend on other orders of the campaign: one writer per budgeted
+            # campaign. The others are held in KEY SHARE mode, which never blocks another
+            # batch but makes a budget edit (and the re-sharing after it, which rewrites
+            # commissions of orders it has not locked) wait until this batch commits.
+            if budgeted:
+                cursor.execute(
+                    "SELECT id FROM campaigns_campaign WHERE id = ANY(%s::bigint[]) "
+                    "ORDER BY id FOR UPDATE",
+                    [budgeted],
+                )
+            if shared:
+                cursor.execute(
+                    "SELECT id FROM campaigns_campaign WHERE id = ANY(%s::bigint[]) "
+                    "ORDER BY id FOR KEY SHARE",
+                    [shared],
+                )
+        # Read again under those locks: a re-sharing that committed meanwhile may have
+        # rewritten these orders' commissions.
+        existing = _commissions_of_orders(pks, lock=bool(budgeted))
 
     current: dict[tuple[int, int], CommissionRow] = {c.ident: c for c in existing}
     targets: dict[tuple[int, int], CommissionRow] = {}
