@@ -356,6 +356,7 @@ class App:
             ("POST", r"/v1/transfers", self.transfers_create),
             ("GET", r"/v1/transfers/(tr_\w+)", self.transfers_retrieve),
             ("POST", r"/v1/transfers/(tr_\w+)/reversals", self.reversals_create),
+            ("GET", r"/v1/transfers/(tr_\w+)/reversals", self.reversals_list),
             ("GET", r"/v1/balance", self.balance_retrieve),
             ("POST", r"/v1/payouts", self.payouts_create),
             ("GET", r"/v1/payouts/(po_\w+)", self.payouts_retrieve),
@@ -653,6 +654,7 @@ class App:
         self.state.links[token] = {
             "account": account["id"],
             "expires_at": now + 300,
+            "used": False,
             "refresh_url": p.get("refresh_url"),
             "return_url": p.get("return_url"),
         }
@@ -666,17 +668,24 @@ class App:
             },
         )
 
-    def live_link(self, token: str) -> Obj | None:
+    def dead_link(self, token: str) -> Response | None:
+        """A used or expired link sends the browser to its `refresh_url`, as Stripe does."""
         link = self.state.links.get(token)
-        if link is None or link["expires_at"] < time.time():
-            return None
-        return link
+        if link is None:
+            return Response(404, "<h1>Unknown link.</h1>", content_type="text/html")
+        if link["used"] or link["expires_at"] < time.time():
+            if link["refresh_url"]:
+                return Response(
+                    303, "", headers=[("Location", link["refresh_url"])], content_type="text/html"
+                )
+            return Response(404, "<h1>This link has expired.</h1>", content_type="text/html")
+        return None
 
     def onboarding_page(self, request: Request, match: re.Match[str]) -> Response:
-        link = self.live_link(match[1])
-        if link is None:
-            return Response(404, "<h1>This link has expired.</h1>", content_type="text/html")
-        account = self.account(link["account"])
+        dead = self.dead_link(match[1])
+        if dead is not None:
+            return dead
+        account = self.account(self.state.links[match[1]]["account"])
         body = (
             "<!doctype html><html><head><title>Onboarding</title></head><body>"
             f"<h1>Set up payouts for {html.escape(account['id'])}</h1>"
@@ -687,10 +696,11 @@ class App:
         return Response(200, body, content_type="text/html")
 
     def onboarding_submit(self, request: Request, match: re.Match[str]) -> Response:
-        link = self.live_link(match[1])
-        if link is None:
-            return Response(404, "<h1>This link has expired.</h1>", content_type="text/html")
-        del self.state.links[match[1]]
+        dead = self.dead_link(match[1])
+        if dead is not None:
+            return dead
+        link = self.state.links[match[1]]
+        link["used"] = True
         account = self.account(link["account"])
         self.complete_account(account, request)
         if link["return_url"]:
@@ -873,6 +883,13 @@ class App:
         transfer["reversals"]["total_count"] += 1
         self.state.record_event("transfer.reversed", transfer, request=request.event_request)
         return Response(200, public(reversal))
+
+    def reversals_list(self, request: Request, match: re.Match[str]) -> Response:
+        transfer = self.transfer(match[1])
+        items = [r for r in self.state.reversals.values() if r["transfer"] == transfer["id"]]
+        return Response(
+            200, page(items, f"/v1/transfers/{transfer['id']}/reversals", request.params)
+        )
 
     # --- balance and payouts -----------------------------------------------------------------
 

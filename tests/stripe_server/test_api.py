@@ -29,8 +29,23 @@ def make_account(client: stripe.StripeClient) -> stripe.Account:
     )
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+def submit(url: str) -> tuple[int, str]:
+    """POST the onboarding form as the browser would; returns (status, Location)."""
+    request = urllib.request.Request(url, data=b"", method="POST")  # noqa: S310
+    try:
+        with urllib.request.build_opener(_NoRedirect).open(request, timeout=5) as answer:
+            return answer.status, ""
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers["Location"]
+
+
 def onboard(client: stripe.StripeClient, account_id: str) -> str:
-    """Create an account link and submit its onboarding form; returns the redirect target."""
+    """Create an account link, open its page, submit its form; returns the redirect target."""
     link = client.v1.account_links.create(
         {
             "account": account_id,
@@ -41,17 +56,11 @@ def onboard(client: stripe.StripeClient, account_id: str) -> str:
     )
     with urllib.request.urlopen(link.url, timeout=5) as answer:  # noqa: S310 - the server's page
         assert b"<form" in answer.read()
-
-    class NoRedirect(urllib.request.HTTPRedirectHandler):
-        def redirect_request(self, *args: object, **kwargs: object) -> None:
-            return None
-
-    opener = urllib.request.build_opener(NoRedirect)
-    request = urllib.request.Request(link.url, data=b"", method="POST")  # noqa: S310
-    with pytest.raises(urllib.error.HTTPError) as redirect:
-        opener.open(request, timeout=5)
-    assert redirect.value.code == 303
-    return redirect.value.headers["Location"]
+    status, location = submit(link.url)
+    assert status == 303
+    # The link is single-use: submitted again, it sends the browser to refresh_url.
+    assert submit(link.url) == (303, "http://connect.invalid/refresh")
+    return location
 
 
 @pytest.fixture
@@ -223,6 +232,8 @@ def test_reversal_returns_money_to_the_platform(
     assert too_much.value.param == "amount"
     transfer = client.v1.transfers.retrieve(transfer.id)
     assert (transfer.amount_reversed, transfer.reversed) == (1_000, False)
+    listed = client.v1.transfers.reversals.list(transfer.id)
+    assert [r.id for r in listed.data] == [reversal.id]
     assert client.v1.balance.retrieve().available[0].amount == 3_000
 
 
