@@ -291,6 +291,12 @@ CLICK_BUFFER_REDIS_URL = os.environ.get("CLICK_BUFFER_REDIS_URL", "")
 # Order events API: requests per key and window, and the largest body read (a full batch of
 # 1000 events is about half a megabyte).
 ORDER_EVENTS_RATE_LIMIT = os.environ.get("ORDER_EVENTS_RATE_LIMIT", "120/m")
+# Stripe: the SDK talks to real Stripe unless STRIPE_API_BASE names another server (the
+# project's own Stripe-compatible one, `python -m stripe_server`, in tests and local runs).
+STRIPE_API_KEY = os.environ.get("STRIPE_API_KEY", "sk_test_connect_local")
+STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")
+STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
+STRIPE_MAX_NETWORK_RETRIES = int(os.environ.get("STRIPE_MAX_NETWORK_RETRIES", "2"))
 # The earnings read API (commissions, orders), per API key or signed-in user.
 READ_API_RATE_LIMIT = os.environ.get("READ_API_RATE_LIMIT", "600/m")
 ORDER_EVENTS_MAX_BODY_BYTES = int(
