@@ -31,6 +31,8 @@ from typing import Any
 import psycopg
 from common import (
     Timing,
+    copy_rows,
+    drop_secondary_indexes,
     load_average,
     percentile,
     prepare_bench_database,
@@ -39,7 +41,6 @@ from common import (
     time_interleaved,
     vacuum_analyze,
 )
-from django.db.models import NOT_PROVIDED, DateTimeField
 
 DEFAULT_CREATORS = 100_000
 STAFF_EMAIL = "bench-staff@connect.localhost"
@@ -377,49 +378,6 @@ def generate(n: int, niche_ids: dict[str, int], seed: int) -> SeedRows:
             social_handle = handle.lower()[:15] if platform == "x" else handle.lower()
             rows.socials.append((platform, social_handle, url.format(social_handle), count, pk))
     return rows
-
-
-def copy_rows(cur: psycopg.Cursor[Any], model: Any, columns: str, rows: list[Any]) -> None:
-    """COPY rows of `columns` into the model's table. Columns the generator does not know
-    (fields added since it was written) get the model field's default, so the seed keeps
-    working as the schema grows; a new NOT NULL field without a default fails loudly."""
-    from django.db import connection
-    from django.utils import timezone
-
-    given = [c.strip() for c in columns.split(",")]
-    extra_columns: list[str] = []
-    extra_values: list[Any] = []
-    for f in model._meta.concrete_fields:
-        if f.column in given or f.primary_key or f.db_default is not NOT_PROVIDED:
-            continue
-        value = f.get_default()
-        if value is None and not f.null and isinstance(f, DateTimeField):
-            value = timezone.now()
-        extra_columns.append(f.column)
-        extra_values.append(f.get_db_prep_save(value, connection))
-    extra = tuple(extra_values)
-    column_list = ", ".join(given + extra_columns)
-    with cur.copy(f"COPY {model._meta.db_table} ({column_list}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(row + extra if extra else row)
-
-
-def drop_secondary_indexes(cur: psycopg.Cursor[Any], tables: tuple[str, ...]) -> list[str]:
-    """Drop the indexes on `tables` that no constraint owns (trigram, sort and expression
-    unique indexes) and return their definitions: building them once after the load is
-    several times faster than maintaining them row by row. Read from the catalog, so the
-    benchmark follows whatever the migrations define."""
-    rows = cur.execute(
-        """
-        SELECT i.indexname, i.indexdef FROM pg_indexes i
-        WHERE i.schemaname = current_schema() AND i.tablename = ANY(%s)
-          AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)
-        """,
-        [list(tables)],
-    ).fetchall()
-    for name, _ in rows:
-        cur.execute(f'DROP INDEX "{name}"')
-    return [definition for _, definition in rows]
 
 
 def seed(url: str, n: int, seed_value: int) -> float:

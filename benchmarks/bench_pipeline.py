@@ -60,7 +60,9 @@ import redis
 from common import (
     BASE_DIR,
     bench_database_url,
+    copy_rows,
     database_name,
+    drop_secondary_indexes,
     load_average,
     migrate,
     percentile,
@@ -228,50 +230,6 @@ def reset_database(url: str) -> None:
             sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
         )
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-
-
-def copy_rows(cur: psycopg.Cursor[Any], model: Any, column_list: str, rows: Any) -> int:
-    """COPY rows of `columns` into the model's table. The model's other fields get their
-    default, so the seed keeps working when a migration adds a column with one."""
-    from django.db import connection
-    from django.db.models import NOT_PROVIDED, DateTimeField
-    from django.utils import timezone
-
-    columns = [c.strip() for c in column_list.split(",")]
-    extra_columns: list[str] = []
-    extra_values: list[Any] = []
-    for f in model._meta.concrete_fields:
-        if f.column in columns or f.primary_key or f.db_default is not NOT_PROVIDED:
-            continue
-        value = f.get_default()
-        if value is None and not f.null and isinstance(f, DateTimeField):
-            value = timezone.now()
-        extra_columns.append(f.column)
-        extra_values.append(f.get_db_prep_save(value, connection))
-    extra = tuple(extra_values)
-    names = ", ".join(columns + extra_columns)
-    count = 0
-    with cur.copy(f"COPY {model._meta.db_table} ({names}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(tuple(row) + extra)
-            count += 1
-    return count
-
-
-def drop_secondary_indexes(cur: psycopg.Cursor[Any], tables: tuple[str, ...]) -> list[str]:
-    """Drop the indexes no constraint owns and return their definitions, to build them once
-    after the load rather than row by row."""
-    rows = cur.execute(
-        """
-        SELECT i.indexname, i.indexdef FROM pg_indexes i
-        WHERE i.schemaname = current_schema() AND i.tablename = ANY(%s)
-          AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)
-        """,
-        [list(tables)],
-    ).fetchall()
-    for name, _definition in rows:
-        cur.execute(sql.SQL("DROP INDEX {}").format(sql.Identifier(name)))
-    return [definition for _name, definition in rows]
 
 
 def seed(url: str, world: World, creators: int) -> None:
