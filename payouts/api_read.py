@@ -40,7 +40,7 @@ from connect.models import CreatorProfile
 from connect.money import from_minor
 from payouts.api import ReadApiRateThrottle
 from payouts.models import Commission, CommissionStatus
-from payouts.rules.attribution import REASON_MESSAGES
+from payouts.rules.attribution import stored_reason_message
 from payouts.selectors import OrderDetail, commission_list, order_detail_get
 
 # ---------------------------------------------------------------------------------------
@@ -315,24 +315,6 @@ class OrderEventSerializer(serializers.Serializer[Any]):
     outcome_reason = serializers.CharField()
 
 
-def unattributed_message(reason: str, params: dict[str, Any]) -> str:
-    """A stored reason and its parameters in words, in the reader's language; the code's
-    own failure follows when a click was tried first (`code_failure`)."""
-    template = REASON_MESSAGES.get(reason)
-    if template is None:
-        return reason
-    values = {name: value for name, value in params.items() if name != "code_failure"}
-    try:
-        text = str(template) % values
-    except (KeyError, TypeError, ValueError):
-        text = str(template)
-    failure = params.get("code_failure")
-    if isinstance(failure, dict) and failure.get("reason"):
-        inner = failure.get("params")
-        text = f"{text} {unattributed_message(failure['reason'], inner if isinstance(inner, dict) else {})}"
-    return text
-
-
 # ---------------------------------------------------------------------------------------
 # Views
 
@@ -475,8 +457,9 @@ class OrderDetailApi(ReadApiView):
                 "campaign": None,
                 "creator": None,
                 "reason": order.unattributed_reason or None,
-                "message": unattributed_message(
-                    order.unattributed_reason, order.unattributed_params
+                "message": (
+                    stored_reason_message(order.unattributed_reason, order.unattributed_params)
+                    or order.unattributed_reason
                 )
                 if unattributed
                 else None,

@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import heapq
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -38,7 +38,7 @@ from payouts.models import (
     OrderEventOutcome,
     RejectedOrderEvent,
 )
-from payouts.rules.attribution import REASON_MESSAGES
+from payouts.rules.attribution import stored_reason_message
 from payouts.rules.reducer import ERROR_MIXED_CURRENCIES
 from payouts.selectors import CommissionHistoryItem, order_detail_get
 
@@ -79,24 +79,7 @@ _FIXED_REASONS: Final[dict[str, Any]] = {
 # Reasons
 
 
-def unattributed_message(reason: str, params: Mapping[str, Any] | None) -> str:
-    """An unattributed order's reason in words, in the active language; with the code's
-    failure after it when a click was tried first. Empty when the reason is unknown."""
-    template = REASON_MESSAGES.get(reason)
-    if template is None:
-        return ""
-    params = params if isinstance(params, Mapping) else {}
-    values = {key: value for key, value in params.items() if key != "code_failure"}
-    try:
-        text = str(template) % values
-    except (KeyError, TypeError, ValueError):
-        return ""
-    failure = params.get("code_failure")
-    if isinstance(failure, Mapping):
-        more = unattributed_message(str(failure.get("reason", "")), failure.get("params"))
-        if more:
-            text = f"{text} {more}"
-    return text
+unattributed_message = stored_reason_message
 
 
 def order_reason(order: Order) -> str:
@@ -310,23 +293,25 @@ def _event_rows(brand: Brand, events: list[OrderEvent]) -> list[EventLogRow]:
             "order_id", "unattributed_reason", "unattributed_params", "error"
         )
     }
-    return [
-        EventLogRow(
-            kind=KIND_EVENT,
-            pk=e.pk,
-            received_at=e.received_at,
-            source=e.source,
-            event_id=e.event_id,
-            type=e.type,
-            order_id=e.order_id,
-            amount_minor=e.amount_minor,
-            currency=e.currency,
-            outcome=e.outcome or PROCESSING,
-            reason=event_reason(e.outcome, e.outcome_reason, orders.get(e.order_id)),
-            has_order_page=True,
-        )
-        for e in events
-    ]
+    return [_stored_event_row(e, orders.get(e.order_id), has_order_page=True) for e in events]
+
+
+def _stored_event_row(event: OrderEvent, order: Order | None, **extra: Any) -> EventLogRow:
+    """A stored event as the log and the order page show it."""
+    return EventLogRow(
+        kind=KIND_EVENT,
+        pk=event.pk,
+        received_at=event.received_at,
+        source=event.source,
+        event_id=event.event_id,
+        type=event.type,
+        order_id=event.order_id,
+        amount_minor=event.amount_minor,
+        currency=event.currency,
+        outcome=event.outcome or PROCESSING,
+        reason=event_reason(event.outcome, event.outcome_reason, order),
+        **extra,
+    )
 
 
 def _sent_text(raw: Any, key: str) -> str:
@@ -493,23 +478,7 @@ def brand_order_page(*, brand: Brand, order_id: str) -> OrderPage | None:
         ),
         key=lambda change: (change.item.created_at, change.commission.pk),
     )
-    event_rows = [
-        EventLogRow(
-            kind=KIND_EVENT,
-            pk=e.pk,
-            received_at=e.received_at,
-            source=e.source,
-            event_id=e.event_id,
-            type=e.type,
-            order_id=e.order_id,
-            amount_minor=e.amount_minor,
-            currency=e.currency,
-            outcome=e.outcome or PROCESSING,
-            reason=event_reason(e.outcome, e.outcome_reason, order),
-            occurred_at=e.occurred_at,
-        )
-        for e in detail.events
-    ]
+    event_rows = [_stored_event_row(e, order, occurred_at=e.occurred_at) for e in detail.events]
     return OrderPage(
         order_id=order_id,
         order=order,

@@ -192,7 +192,7 @@ def ledger_post(
 
 @transaction.atomic
 def ledger_post_many(
-    *, postings: Sequence[LedgerPosting], fetch: bool = True, last_write: bool = False
+    *, postings: Sequence[LedgerPosting], fetch: bool = True
 ) -> list[LedgerTransaction]:
     """Post many transactions in four statements, whatever their number; idempotent per key.
 
@@ -201,12 +201,6 @@ def ledger_post_many(
     the same lines and kind and are otherwise left alone, so a retried batch posts only
     what is missing. One conflicting posting refuses the whole batch. With `fetch=False`
     nothing is read back and an empty list is returned.
-
-    `last_write=True` is for a caller whose transaction writes little after this: the
-    ledger's balance triggers, deferred to COMMIT, are checked before the balance rollups
-    are locked rather than at COMMIT, so that the rollup rows that every batch shares (a
-    brand's commission account) stay locked for less time. The checks are the same (every
-    entry of these transactions is inserted by then); only their moment moves.
     """
     by_key: dict[str, _Checked] = {}
     for posting in postings:
@@ -253,7 +247,7 @@ def ledger_post_many(
             _check_same_as_posted(cursor, existing)
         fresh = [p for p in batch if p.key in new_ids]
         if fresh:
-            _insert_entries_and_balances(cursor, fresh, new_ids, check_first=last_write)
+            _insert_entries_and_balances(cursor, fresh, new_ids)
 
     if not fetch:  # the caller needs no model instances (the processing hot path)
         return []
@@ -285,15 +279,10 @@ def _check_same_as_posted(cursor: Any, postings: list[_Checked]) -> None:
             )
 
 
-# The ledger's constraint triggers (migration 0001_ledger), deferred to COMMIT by default.
-_LEDGER_CHECKS = "payouts_ledgerentry_balanced, payouts_ledgertransaction_has_entries"
-
-
 def _insert_entries_and_balances(
-    cursor: Any, postings: list[_Checked], new_ids: dict[str, int], *, check_first: bool
+    cursor: Any, postings: list[_Checked], new_ids: dict[str, int]
 ) -> None:
-    """One multi-row insert of the entries, one upsert of the balance rollups (after the
-    deferred checks, with `check_first`)."""
+    """One multi-row insert of the entries, one upsert of the balance rollups."""
     tx_ids: list[int] = []
     account_ids: list[int] = []
     amounts: list[int] = []
@@ -319,11 +308,6 @@ def _insert_entries_and_balances(
         f"SELECT * FROM {source}",
         [json_rows(zip(tx_ids, account_ids, amounts, currencies, strict=True))],
     )
-    if check_first:
-        # Fire the pending balance checks now, then restore the deferred mode for whatever
-        # else this transaction may post.
-        cursor.execute(f"SET CONSTRAINTS {_LEDGER_CHECKS} IMMEDIATE")
-        cursor.execute(f"SET CONSTRAINTS {_LEDGER_CHECKS} DEFERRED")
     ordered = sorted(deltas.items())
     # Ascending account ids: the lock order every posting shares (no deadlocks between them).
     cursor.execute(

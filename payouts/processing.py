@@ -401,12 +401,11 @@ def orders_settle(
     _orders_write({order_pks[key]: d for key, d in decisions.items()}, amounts)
     result.deferred_events = _events_write(decisions, events, claimed, now=now)
     # The ledger last: its balance rows (a brand's commission account above all) are shared
-    # by every batch, so their row locks are held only from here to COMMIT.
+    # by every batch, and their row locks last from here to COMMIT.
     if planned:
         ledger_post_many(
             postings=[replace(posting, commission_id=ids[row.ident]) for posting, row in planned],
             fetch=False,
-            last_write=True,
         )
     result.postings = len(planned)
     if result.exhausted_campaigns:
@@ -639,14 +638,7 @@ def _orders_write(decisions: dict[int, OrderDecision], amounts: dict[int, int]) 
         values["via"].append(credited.via if credited else "")
         values["terms_id"].append(credited.terms.terms_id if credited else None)
         values["unattributed_reason"].append(a.reason if isinstance(a, Unattributed) else "")
-        params: dict[str, Any] = {}
-        if isinstance(a, Unattributed):
-            params = dict(a.params)
-            if a.code_failure is not None:
-                params["code_failure"] = {
-                    "reason": a.code_failure.reason,
-                    "params": dict(a.code_failure.params),
-                }
+        params = a.stored_params() if isinstance(a, Unattributed) else {}
         values["unattributed_params"].append(params)
         values["commission_minor"].append(amounts.get(pk, 0))
         values["event_count"].append(len(s.event_ids))

@@ -14,7 +14,7 @@ difference; `check_ledger` verifies both against the ledger's entries.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
@@ -23,6 +23,19 @@ from django.utils.translation import gettext_lazy as _
 
 from campaigns.models import Brand, Campaign, CampaignTerms, Collaboration
 from connect.models import CreatorProfile
+
+
+def _copied_reference(model: type[models.Model]) -> models.ForeignKey[Any, Any]:
+    """A nullable reference copied from elsewhere for reading: no index, no constraint."""
+    return models.ForeignKey(
+        model,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
 
 
 class AttributionVia(models.TextChoices):
@@ -53,43 +66,11 @@ class Order(models.Model):
     occurred_at = models.DateTimeField(null=True, blank=True)
     paid_received_at = models.DateTimeField(null=True, blank=True)
     # Attribution: a collaboration, or the reason there is none (blank while awaiting).
-    collaboration = models.ForeignKey(
-        Collaboration,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        db_index=False,
-        db_constraint=False,
-    )
-    campaign = models.ForeignKey(
-        Campaign,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        db_index=False,
-        db_constraint=False,
-    )
-    creator = models.ForeignKey(
-        CreatorProfile,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        db_index=False,
-        db_constraint=False,
-    )
+    collaboration = _copied_reference(Collaboration)
+    campaign = _copied_reference(Campaign)
+    creator = _copied_reference(CreatorProfile)
     via = models.CharField(max_length=8, choices=AttributionVia.choices, blank=True, default="")
-    terms = models.ForeignKey(
-        CampaignTerms,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        db_index=False,
-        db_constraint=False,
-    )
+    terms = _copied_reference(CampaignTerms)
     unattributed_reason = models.CharField(max_length=32, blank=True, default="")
     unattributed_params = models.JSONField(default=dict, blank=True)
     commission_minor = models.BigIntegerField(default=0)

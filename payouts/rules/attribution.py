@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 from django.utils.translation import gettext_lazy
 
@@ -165,6 +165,45 @@ class Unattributed:
         if self.code_failure is not None:
             text = f"{text} {self.code_failure.message}"
         return text
+
+    def stored_params(self) -> dict[str, Any]:
+        """The parameters as `Order.unattributed_params` keeps them (JSON), the code's
+        failure nested under "code_failure"; `from_stored` reads them back."""
+        params: dict[str, Any] = dict(self.params)
+        if self.code_failure is not None:
+            params["code_failure"] = {
+                "reason": self.code_failure.reason,
+                "params": self.code_failure.stored_params(),
+            }
+        return params
+
+    @classmethod
+    def from_stored(cls, reason: str, params: Mapping[str, Any] | None) -> Unattributed | None:
+        """The reason as stored, or None if it is not one this code knows."""
+        if reason not in REASON_MESSAGES:
+            return None
+        params = params if isinstance(params, Mapping) else {}
+        failure = params.get("code_failure")
+        code_failure = None
+        if isinstance(failure, Mapping):
+            code_failure = cls.from_stored(str(failure.get("reason", "")), failure.get("params"))
+        return cls(
+            reason=reason,
+            params=tuple(sorted((k, str(v)) for k, v in params.items() if k != "code_failure")),
+            code_failure=code_failure,
+        )
+
+
+def stored_reason_message(reason: str, params: Mapping[str, Any] | None) -> str:
+    """A stored unattributed reason in words, in the active language; empty when it cannot
+    be said (an unknown reason, or parameters that do not fill its message)."""
+    unattributed = Unattributed.from_stored(reason, params)
+    if unattributed is None:
+        return ""
+    try:
+        return unattributed.message
+    except (KeyError, TypeError, ValueError):
+        return ""
 
 
 Attribution = Attributed | Unattributed
