@@ -4,10 +4,13 @@ Production is `DEBUG=false`: it refuses to start without a real SECRET_KEY and t
 HTTPS-only cookies, HSTS and redirects that `manage.py check --deploy` asks for.
 """
 
+import json
 import os
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
+from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
@@ -27,6 +30,16 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if not value:
         return default
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_json(name: str, default: Any) -> Any:
+    value = os.environ.get(name)
+    if not value:
+        return default
+    try:
+        return json.loads(value)
+    except ValueError as error:
+        raise ImproperlyConfigured(f"{name} must be JSON: {error}") from error
 
 
 DEBUG = env_bool("DEBUG", True)
@@ -265,6 +278,19 @@ CELERY_BEAT_SCHEDULE = {
     },
     "commissions-mature": {"task": "payouts.commissions_mature", "schedule": 60.0},
     "csv-uploads-sweep": {"task": "payouts.csv_uploads_sweep", "schedule": 60.0},
+    "payouts-send-sweep": {"task": "payouts.payouts_send_sweep", "schedule": 30.0},
+    "payouts-automatic-run": {
+        "task": "payouts.payouts_automatic_run",
+        "schedule": crontab(
+            minute=0,
+            hour=os.environ.get("PAYOUT_RUN_HOUR", "6"),
+            day_of_month=os.environ.get("PAYOUT_RUN_DAYS", "1,15"),
+        ),
+    },
+    "payouts-reconcile": {
+        "task": "payouts.payouts_reconcile",
+        "schedule": crontab(minute=30, hour=os.environ.get("PAYOUT_RECONCILE_HOUR", "3")),
+    },
 }
 
 # Avatars: what we accept and what we store.
@@ -297,6 +323,49 @@ STRIPE_API_KEY = os.environ.get("STRIPE_API_KEY", "sk_test_connect_local")
 STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")
 STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
 STRIPE_MAX_NETWORK_RETRIES = int(os.environ.get("STRIPE_MAX_NETWORK_RETRIES", "2"))
+
+# Payouts. Amounts are decimal strings per currency; a currency missing from a table uses
+# its "*" entry. Minimums: the smallest payout a creator may request. Above the second
+# approval amount, a payout needs two different staff members' approval.
+PAYOUT_MINIMUMS = env_json(
+    "PAYOUT_MINIMUMS",
+    {
+        "EUR": "50.00",
+        "PLN": "200.00",
+        "USD": "50.00",
+        "GBP": "50.00",
+        "CZK": "1250.00",
+        "SEK": "500.00",
+        "RON": "250.00",
+        "HUF": "20000.00",
+        "*": "50.00",
+    },
+)
+PAYOUT_SECOND_APPROVAL_ABOVE = env_json(
+    "PAYOUT_SECOND_APPROVAL_ABOVE",
+    {
+        "EUR": "1000.00",
+        "PLN": "4000.00",
+        "USD": "1000.00",
+        "GBP": "1000.00",
+        "CZK": "25000.00",
+        "SEK": "10000.00",
+        "RON": "5000.00",
+        "HUF": "400000.00",
+        "*": "1000.00",
+    },
+)
+# Bank transfers go out as SEPA credit transfers, which are in euro.
+PAYOUT_BANK_CURRENCIES = env_list("PAYOUT_BANK_CURRENCIES", ["EUR"])
+# A worker that claimed a payout for sending and died gives it up after this long.
+PAYOUT_SEND_LEASE_SECONDS = int(os.environ.get("PAYOUT_SEND_LEASE_SECONDS", "300"))
+# Retry delays for a temporary Stripe failure: doubling from the first to the largest.
+PAYOUT_RETRY_FIRST_SECONDS = int(os.environ.get("PAYOUT_RETRY_FIRST_SECONDS", "30"))
+PAYOUT_RETRY_MAX_SECONDS = int(os.environ.get("PAYOUT_RETRY_MAX_SECONDS", "3600"))
+# How far back the daily reconciliation compares Stripe's transfers with our payouts.
+PAYOUT_RECONCILE_DAYS = int(os.environ.get("PAYOUT_RECONCILE_DAYS", "35"))
+# Stripe signs webhooks with a timestamp; we accept it this many seconds either side of now.
+STRIPE_WEBHOOK_TOLERANCE_SECONDS = int(os.environ.get("STRIPE_WEBHOOK_TOLERANCE_SECONDS", "300"))
 # The earnings read API (commissions, orders), per API key or signed-in user.
 READ_API_RATE_LIMIT = os.environ.get("READ_API_RATE_LIMIT", "600/m")
 ORDER_EVENTS_MAX_BODY_BYTES = int(

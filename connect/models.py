@@ -10,6 +10,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.db.models.functions import Lower, Upper
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
@@ -115,6 +116,8 @@ class CreatorProfile(models.Model):
     languages = ArrayField(models.CharField(max_length=8), default=list, blank=True)
     niches = models.ManyToManyField(Niche, blank=True, related_name="creators")
     max_followers = models.PositiveBigIntegerField(default=0)
+    # Set while staff suspend the creator (see `CreatorSuspension` for the periods).
+    suspended_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -144,6 +147,10 @@ class CreatorProfile(models.Model):
 
     def __str__(self) -> str:
         return f"@{self.handle}"
+
+    @property
+    def is_suspended(self) -> bool:
+        return self.suspended_at is not None
 
 
 class SocialPlatform(models.TextChoices):
@@ -178,6 +185,43 @@ class SocialAccount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_platform_display()} {self.handle}"
+
+
+class CreatorSuspension(models.Model):
+    """One period during which staff suspended a creator: their payouts are held and orders
+    placed in the period are not attributed to them.
+
+    Periods, not a flag, so that recomputing an old order gives the same answer after the
+    creator is reinstated.
+    """
+
+    creator = models.ForeignKey(
+        CreatorProfile, on_delete=models.CASCADE, related_name="suspensions"
+    )
+    started_at = models.DateTimeField(default=timezone.now)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    reason = models.TextField(_("reason"))
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    end_reason = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("creator suspension")
+        verbose_name_plural = _("creator suspensions")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["creator"],
+                condition=models.Q(ended_at__isnull=True),
+                name="creator_one_open_suspension",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"suspension of {self.creator_id} from {self.started_at:%Y-%m-%d}"
 
 
 class AuditEntry(models.Model):

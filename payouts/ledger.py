@@ -22,6 +22,7 @@ a brand owing 10.00 has the balance -1000. Typical postings (credit first):
 - payout_reserve: +creator_in_flight, -creator_available
 - payout_release: +creator_available, -creator_in_flight (a failed payout)
 - payout_sent:  +creator_paid_out,  -creator_in_flight
+- payout_reversed: +creator_available, -creator_paid_out (a sent transfer came back)
 
 Every posting carries a unique idempotency key: posting the same key again returns the stored
 transaction and posts nothing; the same key with other lines is a bug and raises. Postings are

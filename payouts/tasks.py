@@ -8,10 +8,10 @@ events unprocessed in PostgreSQL, where the sweeper (beat, every 30 s) finds the
 
 from __future__ import annotations
 
-from celery import shared_task
+from celery import Task, shared_task
 from django.db import OperationalError
 
-from payouts import processing
+from payouts import payout_services, processing
 
 
 @shared_task(
@@ -62,3 +62,47 @@ def commissions_mature() -> int:
 def campaign_budget_settle(campaign_id: int) -> int:
     """A campaign's budget changed: share it out again among its orders."""
     return processing.campaign_budget_settle(campaign_id)
+
+
+@shared_task(
+    name="payouts.payout_send",
+    bind=True,
+    acks_late=True,
+    ignore_result=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=8,
+)
+def payout_send(self: Task, payout_id: int) -> str:
+    """Send one approved Stripe payout; a temporary failure retries with a growing delay (the
+    send sweeper is the backstop once retries run out or the message is lost)."""
+    result = payout_services.payout_send(payout_id=payout_id)
+    if result.outcome == payout_services.SendOutcome.RETRY and self.request.retries < 8:
+        raise self.retry(countdown=result.retry_in)
+    return result.outcome.value
+
+
+@shared_task(
+    name="payouts.payouts_send_sweep", acks_late=True, ignore_result=True, max_retries=0, expires=30
+)
+def payouts_send_sweep() -> int:
+    """Every 30 s: enqueue Stripe payouts that are due, abandoned by a dead worker, or sent
+    without their bank payout."""
+    due = payout_services.payouts_due_for_sending()
+    for payout_id in due:
+        payout_send.delay(payout_id)
+    return len(due)
+
+
+@shared_task(name="payouts.payouts_automatic_run", acks_late=True, ignore_result=True)
+def payouts_automatic_run() -> int:
+    """On the configured days: request payouts for every creator ready to be paid."""
+    return payout_services.payouts_automatic_run()
+
+
+@shared_task(name="payouts.payouts_reconcile", acks_late=True, ignore_result=True)
+def payouts_reconcile() -> int:
+    """Daily: compare Stripe's transfers with our sent payouts; flag and email differences."""
+    from payouts.reconciliation import payouts_reconcile as reconcile
+
+    return len(reconcile())

@@ -24,9 +24,21 @@ from payouts.models.orders import (
     CommissionStatus,
     Order,
 )
+from payouts.models.payouts import (
+    OPEN_PAYOUT_STATUSES,
+    Payout,
+    PayoutAccount,
+    PayoutOrigin,
+    PayoutRail,
+    PayoutStatus,
+    ReconciliationDifference,
+    ReconciliationKind,
+    StripeWebhookEvent,
+)
 from payouts.models.uploads import CsvUpload, CsvUploadStatus
 
 __all__ = [
+    "OPEN_PAYOUT_STATUSES",
     "ORDER_EVENT_RAW_COLUMNS",
     "AttributionVia",
     "BudgetNote",
@@ -46,5 +58,13 @@ __all__ = [
     "OrderEventOutcome",
     "OrderEventSource",
     "OrderEventType",
+    "Payout",
+    "PayoutAccount",
+    "PayoutOrigin",
+    "PayoutRail",
+    "PayoutStatus",
+    "ReconciliationDifference",
+    "ReconciliationKind",
     "RejectedOrderEvent",
+    "StripeWebhookEvent",
 ]

@@ -49,6 +49,7 @@ class LedgerTransactionKind(models.TextChoices):
     PAYOUT_RESERVE = "payout_reserve", _("Payout reserve")
     PAYOUT_RELEASE = "payout_release", _("Payout release")
     PAYOUT_SENT = "payout_sent", _("Payout sent")
+    PAYOUT_REVERSED = "payout_reversed", _("Payout reversed")
     CORRECTION = "correction", _("Correction")
 
 
