@@ -4,6 +4,7 @@ from django.urls import include, path, re_path
 from django.views.static import serve
 
 from connect import views as connect_views
+from payouts import webhooks as payouts_webhooks
 
 urlpatterns = [
     path("", connect_views.home, name="home"),
@@ -17,6 +18,9 @@ urlpatterns = [
     path("", include("campaigns.urls_creator")),
     path("", include("campaigns.urls_brand")),
     path("", include("payouts.urls_brand")),
+    path("", include("payouts.urls_creator")),
+    path("staff/", include("payouts.urls_staff")),
+    path("webhooks/stripe/", payouts_webhooks.stripe_webhook, name="stripe_webhook"),
     path("api/v1/", include("campaigns.urls_api")),
     path("api/v1/", include("payouts.urls_api")),
 ]
