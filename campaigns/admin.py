@@ -22,6 +22,8 @@ from campaigns.models import (
     Collaboration,
 )
 from campaigns.services import brand_suspend, brand_verify
+from campaigns.services.brands import brand_unsuspend
+from connect.admin import reason_action
 
 
 class _ReadOnlyInline(admin.TabularInline):
@@ -68,7 +70,7 @@ class BrandAdmin(admin.ModelAdmin):
     # Verification and suspension change only through the actions (services, audit log).
     readonly_fields = ("slug", "verified_at", "verified_by", "suspended_at", "created_at")
     inlines = [BrandMembershipInline, BrandInvitationInline]
-    actions = ["verify_brands", "suspend_brands"]
+    actions = ["verify_brands", "suspend_brands", "unsuspend_brands"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         # Brands are created by their owners in the browser, so that they have an owner.
@@ -143,6 +145,39 @@ class BrandAdmin(admin.ModelAdmin):
                 "action_checkbox_name": ACTION_CHECKBOX_NAME,
                 "opts": self.model._meta,
             },
+        )
+
+    @admin.action(description=gettext_lazy("Lift the suspension of selected brands"))
+    def unsuspend_brands(
+        self, request: HttpRequest, queryset: QuerySet[Brand]
+    ) -> HttpResponse | None:
+        """Ask for a reason, then reinstate: API keys work again; campaigns stay paused."""
+        return reason_action(
+            self,
+            request,
+            queryset,
+            action="unsuspend_brands",
+            title=_("Lift brand suspensions"),
+            intro=_(
+                "These brands' API keys work again and they may publish. Campaigns paused by "
+                "the suspension stay paused until the brand resumes them."
+            ),
+            submit_label=_("Lift the suspension"),
+            apply=lambda brand, reason: brand_unsuspend(
+                brand=brand,
+                actor=request.user,  # type: ignore[arg-type]
+                reason=reason,
+            ),
+            done=lambda count: (
+                ngettext(
+                    "%(count)d brand reinstated; its paused campaigns wait for the brand to resume "
+                    "them.",
+                    "%(count)d brands reinstated; their paused campaigns wait for the brands to "
+                    "resume them.",
+                    count,
+                )
+                % {"count": count}
+            ),
         )
 
 

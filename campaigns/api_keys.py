@@ -29,6 +29,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework import authentication, exceptions, permissions
 from rest_framework.request import Request
 
@@ -176,12 +177,22 @@ def brand_api_key_authenticate(raw: str) -> BrandApiKey | None:
 # DRF
 
 
+class BrandSuspended(exceptions.PermissionDenied):
+    default_detail = gettext_lazy(
+        "This brand is suspended: its API keys do not work until Connect staff lift the "
+        "suspension. Contact support."
+    )
+    default_code = "brand_suspended"
+
+
 class BrandApiKeyAuthentication(authentication.BaseAuthentication):
     """`Authorization: Bearer ck_live_…`: request.auth is the key (its `.brand` is who
     calls), request.user is anonymous.
 
     No header returns None, so the view's permission answers 401 with `authenticate_header`;
-    a header with a wrong, unknown or revoked key is a 401 at once.
+    a header with a wrong, unknown or revoked key is a 401 at once. A good key of a brand
+    that staff suspended is a 403 (`brand_suspended`): the key is right, the brand may not
+    act. The key's brand comes with the key's row, so this costs no query.
     """
 
     keyword = "Bearer"
@@ -200,6 +211,8 @@ class BrandApiKeyAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed(
                 _("This API key is not valid: it is mistyped, unknown or revoked.")
             )
+        if api_key.brand.suspended_at is not None:
+            raise BrandSuspended()
         return AnonymousUser(), api_key
 
     def authenticate_header(self, request: Request) -> str:

@@ -12,12 +12,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from connect.audit import audit_record
 from connect.handles import validate_handle
 from connect.images import reencode_avatar
-from connect.models import CreatorProfile, Niche, SocialAccount, User
+from connect.models import CreatorProfile, CreatorSuspension, Niche, SocialAccount, User
 from connect.social import parse_social_account, validate_follower_count
 
 
@@ -199,3 +200,70 @@ def user_language_set(*, user: User, language: str) -> None:
     if language in dict(settings.LANGUAGES) and user.preferred_language != language:
         user.preferred_language = language
         user.save(update_fields=["preferred_language"])
+
+
+def _require_staff_with_reason(actor: User, reason: str) -> str:
+    if not (actor.is_authenticated and actor.is_staff):
+        raise PermissionDenied(_("Only staff can do this."))
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": _("Give a reason; it is kept in the audit log.")})
+    return reason
+
+
+@transaction.atomic
+def creator_suspend(*, creator: CreatorProfile, actor: User, reason: str) -> CreatorProfile:
+    """Staff suspend a creator: their payouts are held and orders placed from now on are
+    not attributed to them, until `creator_unsuspend`.
+
+    Opens a `CreatorSuspension` period (the earnings rules read the periods, so a recompute
+    after reinstatement agrees). Suspending a suspended creator changes nothing.
+    """
+    reason = _require_staff_with_reason(actor, reason)
+    creator = CreatorProfile.objects.select_for_update().get(pk=creator.pk)
+    if creator.suspended_at is not None:
+        return creator
+    now = timezone.now()
+    suspension = CreatorSuspension.objects.create(
+        creator=creator, started_at=now, reason=reason, started_by=actor
+    )
+    creator.suspended_at = now
+    creator.save(update_fields=["suspended_at", "updated_at"])
+    audit_record(
+        actor=actor,
+        action="connect.creator.suspended",
+        target=creator,
+        before={"suspended_at": None},
+        after={
+            "suspended_at": now.isoformat(),
+            "reason": reason,
+            "suspension": suspension.pk,
+        },
+    )
+    return creator
+
+
+@transaction.atomic
+def creator_unsuspend(*, creator: CreatorProfile, actor: User, reason: str) -> CreatorProfile:
+    """Staff lift a creator's suspension: the open period ends now, new orders are
+    attributed again and held payouts may proceed. Orders placed during the suspension
+    stay unattributed. Lifting a suspension that is not there changes nothing."""
+    reason = _require_staff_with_reason(actor, reason)
+    creator = CreatorProfile.objects.select_for_update().get(pk=creator.pk)
+    if creator.suspended_at is None:
+        return creator
+    now = timezone.now()
+    suspended_at = creator.suspended_at
+    ended = CreatorSuspension.objects.filter(creator=creator, ended_at__isnull=True).update(
+        ended_at=now, ended_by=actor, end_reason=reason
+    )
+    creator.suspended_at = None
+    creator.save(update_fields=["suspended_at", "updated_at"])
+    audit_record(
+        actor=actor,
+        action="connect.creator.unsuspended",
+        target=creator,
+        before={"suspended_at": suspended_at.isoformat()},
+        after={"suspended_at": None, "reason": reason, "periods_closed": ended},
+    )
+    return creator

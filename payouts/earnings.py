@@ -3,7 +3,7 @@ recompute.
 
 `facts_load` reads, in a handful of set-based queries, everything the rules need for a set
 of orders (their events, the clicks and codes they name, the collaborations and campaigns
-behind them). `order_decide` applies the pure rules of `payouts.rules` to one order, and
+behind them, the suspension periods of those collaborations' creators). `order_decide` applies the pure rules of `payouts.rules` to one order, and
 `budget_allocate` shares a campaign's budget among its orders in the documented order.
 Neither writes anything: `payouts.processing` (live) and `payouts.recompute` (from scratch)
 both build on them, so they cannot disagree.
@@ -205,6 +205,24 @@ def _click_facts(click_ids: Iterable[str]) -> dict[str, ClickFact]:
     }
 
 
+def creator_suspensions_load(creator_ids: Iterable[int]) -> dict[int, tuple[ActivePeriod, ...]]:
+    """The suspension periods of these creators, oldest first, in one query (creators never
+    suspended are absent)."""
+    ids = sorted(set(creator_ids))
+    if not ids:
+        return {}
+    periods: dict[int, list[ActivePeriod]] = defaultdict(list)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT creator_id, started_at, ended_at FROM connect_creatorsuspension "
+            "WHERE creator_id = ANY(%s::bigint[]) ORDER BY creator_id, started_at",
+            [ids],
+        )
+        for creator_id, started_at, ended_at in cursor.fetchall():
+            periods[creator_id].append(ActivePeriod(start=started_at, end=ended_at))
+    return {creator_id: tuple(found) for creator_id, found in periods.items()}
+
+
 def _collaboration_rows(
     brand_ids: set[int], codes: set[str], collaboration_ids: set[int]
 ) -> dict[int, CollaborationRow]:
@@ -226,6 +244,7 @@ def _collaboration_rows(
             [sorted(collaboration_ids), sorted(brand_ids), sorted(codes), folded, folded],
         )
         rows = cursor.fetchall()
+    suspensions = creator_suspensions_load({row[7] for row in rows})
     return {
         row[0]: CollaborationRow(
             fact=CollaborationFact(
@@ -235,6 +254,7 @@ def _collaboration_rows(
                 discount_code=row[3],
                 activated_at=row[4],
                 removed_at=row[5],
+                creator_suspensions=suspensions.get(row[7], ()),
             ),
             brand_id=row[6],
             creator_id=row[7],

@@ -112,6 +112,34 @@ def brand_suspend(*, brand: Brand, actor: User, reason: str) -> Brand:
 
 
 @transaction.atomic
+def brand_unsuspend(*, brand: Brand, actor: User, reason: str) -> Brand:
+    """Staff lift a brand's suspension: its API keys work again and it may publish.
+
+    Campaigns paused by the suspension stay paused: the brand resumes the ones it wants,
+    since budgets and terms may need a look first. Lifting a suspension that is not there
+    changes nothing.
+    """
+    require_staff(actor)
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": _("Give a reason; it is kept in the audit log.")})
+    brand = Brand.objects.select_for_update().get(pk=brand.pk)
+    if brand.suspended_at is None:
+        return brand
+    suspended_at = brand.suspended_at
+    brand.suspended_at = None
+    brand.save(update_fields=["suspended_at"])
+    audit_record(
+        actor=actor,
+        action="campaigns.brand.unsuspended",
+        target=brand,
+        before={"suspended_at": suspended_at.isoformat()},
+        after={"suspended_at": None, "reason": reason},
+    )
+    return brand
+
+
+@transaction.atomic
 def brand_member_invite(*, brand: Brand, actor: User, email: str, role: str) -> BrandInvitation:
     """An owner invites someone by email; the link in the email adds them to the team."""
     require_brand_member(actor, brand, owner=True)

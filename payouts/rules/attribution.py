@@ -26,6 +26,7 @@ CLICK_AFTER_ORDER: Final = "click_after_order"
 CLICK_OUTSIDE_WINDOW: Final = "click_outside_window"
 UNKNOWN_CODE: Final = "unknown_code"
 COLLABORATION_NOT_ACTIVE: Final = "collaboration_not_active"
+CREATOR_SUSPENDED: Final = "creator_suspended"
 CAMPAIGN_NOT_ACTIVE: Final = "campaign_not_active"
 NO_TERMS_IN_FORCE: Final = "no_terms_in_force"
 WRONG_CURRENCY: Final = "wrong_currency"
@@ -50,6 +51,10 @@ REASON_MESSAGES: Final = {
     COLLABORATION_NOT_ACTIVE: gettext_lazy(
         "The creator's collaboration %(collaboration_id)s was not active when the order "
         "happened (%(occurred_at)s)."
+    ),
+    CREATOR_SUSPENDED: gettext_lazy(
+        "The creator of collaboration %(collaboration_id)s was suspended at the time of the "
+        "order (%(occurred_at)s)."
     ),
     CAMPAIGN_NOT_ACTIVE: gettext_lazy(
         "Campaign %(campaign_id)s was not active when the order happened (%(occurred_at)s)."
@@ -83,7 +88,13 @@ class ClickFact:
 @dataclass(frozen=True)
 class CollaborationFact:
     """A collaboration's codes and the period in which it attributes orders:
-    activated_at ≤ t < removed_at (open-ended while not removed)."""
+    activated_at ≤ t < removed_at (open-ended while not removed).
+
+    `creator_suspensions` are the periods in which staff suspended the collaboration's
+    creator (`connect.CreatorSuspension`); an order placed in one earns nothing. Periods
+    rather than the creator's current flag, so that recomputing after the creator is
+    reinstated gives the answer the workers gave at the time.
+    """
 
     collaboration_id: int
     campaign_id: int
@@ -91,6 +102,7 @@ class CollaborationFact:
     discount_code: str | None
     activated_at: dt.datetime | None
     removed_at: dt.datetime | None
+    creator_suspensions: tuple[ActivePeriod, ...] = ()
 
     def active_at(self, when: dt.datetime) -> bool:
         """Active at `when`: activated at or before it and not removed at or before it."""
@@ -98,10 +110,15 @@ class CollaborationFact:
             return False
         return self.removed_at is None or when < self.removed_at
 
+    def creator_suspended_at(self, when: dt.datetime) -> bool:
+        """The creator was suspended at `when`: started_at ≤ when < ended_at."""
+        return any(period.contains(when) for period in self.creator_suspensions)
+
 
 @dataclass(frozen=True)
 class ActivePeriod:
-    """One stretch in which a campaign was active: start ≤ t < end (end None: still active)."""
+    """One stretch of time, start ≤ t < end (end None: not over yet): a campaign's active
+    period, or a creator's suspension."""
 
     start: dt.datetime
     end: dt.datetime | None = None
@@ -226,7 +243,8 @@ def _check_collaboration(
     click: ClickFact | None = None,
 ) -> Attribution:
     """The checks shared by both paths, in the order their reasons are reported:
-    (click window), collaboration active, campaign active, terms in force, currency."""
+    (click window), collaboration active, creator not suspended, campaign active, terms in
+    force, currency."""
     when = paid.occurred_at
     campaign = campaigns.get(collaboration.campaign_id)
     if campaign is None:
@@ -251,6 +269,12 @@ def _check_collaboration(
     if not collaboration.active_at(when):
         return _unattributed(
             COLLABORATION_NOT_ACTIVE,
+            collaboration_id=collaboration.collaboration_id,
+            occurred_at=_when(when),
+        )
+    if collaboration.creator_suspended_at(when):
+        return _unattributed(
+            CREATOR_SUSPENDED,
             collaboration_id=collaboration.collaboration_id,
             occurred_at=_when(when),
         )
@@ -359,8 +383,9 @@ def attribute(
        force at the order's time) before it, boundary included.
     2. Otherwise the code: the best-matching collaboration that passes the checks (see
        `_code_rank`), else the best-matching one's reason.
-    3. Whichever path: the collaboration active at the order's time, the campaign active
-       then, terms in force then, and the order in the campaign's currency.
+    3. Whichever path: the collaboration active at the order's time, its creator not
+       suspended then, the campaign active then, terms in force then, and the order in the
+       campaign's currency.
     If the click fails and the code fails too (or is absent), the click's reason is
     reported, with the code's failure alongside.
     """
