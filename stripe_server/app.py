@@ -2,7 +2,9 @@
 payouts, events), its onboarding page, signed webhooks and /_control/ endpoints for tests.
 
 Only the standard library is used. All state sits in one `State` behind one lock; webhooks are
-delivered by a background thread, outside the lock, in the order the events were made.
+delivered by a background thread, outside the lock, in the order the events were made. Another
+thread pays out connected accounts' payouts once they have been pending for
+`settle_payouts_after` seconds, as the bank would (off unless set, so tests decide).
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from urllib.parse import parse_qsl
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 API_VERSION = "2026-10-28.endive"
+# How often the settling thread looks for payouts that have been pending long enough.
+SETTLE_TICK_SECONDS = 0.25
 STATUS_TEXT = {
     200: "OK",
     303: "See Other",
@@ -177,6 +181,19 @@ def merge_metadata(current: dict[str, str], given: Any) -> dict[str, str]:
     return merged
 
 
+def seconds_or_none(value: Any, param: str) -> float | None:
+    """A number of seconds (0 or more), or None for "" / "off" / "none"."""
+    if value is None or str(value).strip().lower() in ("", "off", "none"):
+        return None
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        raise StripeError(400, f"Invalid number of seconds: {value}", param=param) from None
+    if not seconds >= 0 or seconds == float("inf"):
+        raise StripeError(400, "The number of seconds must be 0 or more.", param=param)
+    return seconds
+
+
 def as_bool(value: Any) -> bool:
     return value is True or str(value).lower() == "true"
 
@@ -234,6 +251,8 @@ class State:
 
     webhook_url: str = ""
     webhook_secret: str = ""
+    # Seconds a payout stays pending before it is paid on its own; None: only when told.
+    settle_payouts_after: float | None = None
     lock: threading.RLock = field(default_factory=threading.RLock)
     seq: int = 0
     platform_balance: dict[str, int] = field(default_factory=dict)
@@ -265,6 +284,7 @@ class State:
             ):
                 store.clear()
             self.deliveries.clear()
+            self.settle_payouts_after = None
 
     def stamp(self, obj: Obj) -> Obj:
         self.seq += 1
@@ -371,6 +391,7 @@ class App:
             ("POST", r"/_control/accounts/(acct_\w+)", self.control_account),
             ("POST", r"/_control/payouts/(po_\w+)", self.control_payout),
             ("POST", r"/_control/faults", self.control_faults),
+            ("POST", r"/_control/settings", self.control_settings),
             ("POST", r"/_control/idempotency/forget", self.control_forget),
             ("POST", r"/_control/webhooks", self.control_webhooks),
             ("POST", r"/_control/webhooks/drain", self.control_drain),
@@ -383,6 +404,8 @@ class App:
             self.routes.append((method, re.compile(pattern + "$"), handler, False))
         self._sender = threading.Thread(target=self._deliver_forever, daemon=True)
         self._sender.start()
+        self._settler = threading.Thread(target=self._settle_forever, daemon=True)
+        self._settler.start()
 
     # WSGI entry point
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
@@ -973,6 +996,7 @@ class App:
                 "trace_id": None,
                 "type": "bank_account",
                 "_account": account["id"],
+                "_pending_since": time.monotonic(),
             }
         )
         self.state.payouts[payout["id"]] = payout
@@ -1051,10 +1075,16 @@ class App:
         status = request.params.get("status")
         if payout["status"] != "pending" or status not in ("paid", "failed"):
             raise StripeError(400, "Only a pending payout can become paid or failed.")
+        self.payout_settle(payout, status, failure_code=request.params.get("failure_code"))
+        return Response(200, public(payout))
+
+    def payout_settle(self, payout: Obj, status: str, *, failure_code: str | None = None) -> None:
+        """Finish a pending payout as `paid` or `failed` and record `payout.<status>`.
+        Hold the lock."""
         previous = {"status": payout["status"]}
         payout["status"] = status
         if status == "failed":
-            payout["failure_code"] = request.params.get("failure_code") or "account_closed"
+            payout["failure_code"] = failure_code or "account_closed"
             payout["failure_message"] = "The bank account has been closed."
             payout["failure_balance_transaction"] = new_id("txn")
             balances = self.state.account_balances[payout["_account"]]
@@ -1062,7 +1092,31 @@ class App:
         self.state.record_event(
             f"payout.{status}", payout, account=payout["_account"], previous=previous
         )
-        return Response(200, public(payout))
+
+    def payouts_settle_due(self, now: float | None = None) -> list[str]:
+        """Pay every payout pending for at least `settle_payouts_after` seconds; returns their
+        ids, oldest first."""
+        now = time.monotonic() if now is None else now
+        with self.state.lock:
+            after = self.state.settle_payouts_after
+            if after is None:
+                return []
+            due = sorted(
+                (
+                    p
+                    for p in self.state.payouts.values()
+                    if p["status"] == "pending" and now - p["_pending_since"] >= after
+                ),
+                key=lambda p: p["_seq"],
+            )
+            for payout in due:
+                self.payout_settle(payout, "paid")
+            return [p["id"] for p in due]
+
+    def _settle_forever(self) -> None:
+        while True:
+            time.sleep(SETTLE_TICK_SECONDS)
+            self.payouts_settle_due()
 
     def control_faults(self, request: Request, match: re.Match[str]) -> Response:
         """`transfer_500_after_create=N`: the next N transfers are made but answer 500;
@@ -1078,6 +1132,18 @@ class App:
             if name in request.params:
                 self.state.faults[name] = int(request.params[name])
         return Response(200, {"faults": dict(self.state.faults)})
+
+    def control_settings(self, request: Request, match: re.Match[str]) -> Response:
+        """`settle_payouts_after=N`: pay payouts out on their own once pending N seconds
+        (`settle_payouts_after=` or `off`: only through /_control/payouts/<id>). With no
+        parameters, answers the current settings. /_control/reset turns it off again."""
+        p = request.params
+        check_known(p, ["settle_payouts_after"])
+        if "settle_payouts_after" in p:
+            self.state.settle_payouts_after = seconds_or_none(
+                p["settle_payouts_after"], "settle_payouts_after"
+            )
+        return Response(200, {"settle_payouts_after": self.state.settle_payouts_after})
 
     def control_forget(self, request: Request, match: re.Match[str]) -> Response:
         self.state.idempotency.clear()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+import urllib.error
 import urllib.request
 
 import pytest
@@ -309,3 +310,74 @@ def test_webhooks_are_signed_and_can_be_duplicated_reordered_stale_or_future(
         if offset < 0:
             with pytest.raises(stripe.SignatureVerificationError):
                 stripe.Webhook.construct_event(body, signature, WEBHOOK_SECRET)
+
+
+def _wait_for_status(
+    client: stripe.StripeClient, payout_id: str, account: str, status: str
+) -> stripe.Payout:
+    deadline = time.monotonic() + 5
+    while True:
+        payout = client.v1.payouts.retrieve(payout_id, options={"stripe_account": account})
+        if payout.status == status or time.monotonic() > deadline:
+            return payout
+        time.sleep(0.05)
+
+
+def test_payouts_are_paid_on_their_own_once_pending_long_enough(
+    client: stripe.StripeClient, server: Server, receiver: Receiver, creator: stripe.Account
+) -> None:
+    # given: money on the connected account and automatic settling off, as after a reset
+    assert server.control("settings") == {"settle_payouts_after": None}
+    server.control("balance", currency="eur", amount=5_000)
+    client.v1.transfers.create({"amount": 3_000, "currency": "eur", "destination": creator.id})
+    on_creator: stripe.RequestOptions = {"stripe_account": creator.id}
+    waiting = client.v1.payouts.create({"amount": 1_000, "currency": "eur"}, on_creator)
+    failed = client.v1.payouts.create({"amount": 500, "currency": "eur"}, on_creator)
+    server.control(f"payouts/{failed.id}", status="failed")
+    time.sleep(0.6)  # a few turns of the settling thread
+    assert client.v1.payouts.retrieve(waiting.id, options=on_creator).status == "pending"
+
+    # when: payouts pending for an hour get paid; none has been pending that long
+    assert server.control("settings", settle_payouts_after=3600) == {"settle_payouts_after": 3600.0}
+    time.sleep(0.6)
+
+    # then
+    assert client.v1.payouts.retrieve(waiting.id, options=on_creator).status == "pending"
+
+    # when: the threshold drops below how long it has been pending
+    server.control("settings", settle_payouts_after="0.2")
+
+    # then: paid, with its event sent signed like every other; the failed one is left alone
+    paid = _wait_for_status(client, waiting.id, creator.id, "paid")
+    assert paid.status == "paid"
+    assert client.v1.payouts.retrieve(failed.id, options=on_creator).status == "failed"
+    events = client.v1.events.list({"type": "payout.paid"}).data
+    assert [(e.data.object.id, e.account) for e in events] == [(waiting.id, creator.id)]
+    assert events[0].data.previous_attributes.status == "pending"
+    # The money left the connected account when the payout was made (3000 - 1000; the
+    # failed 500 came back); being paid does not move it again.
+    balance = client.v1.balance.retrieve(options=on_creator)
+    assert balance.available[0].amount == 2_000
+    server.control("webhooks/drain")
+    delivered = [
+        stripe.Webhook.construct_event(body, signature, WEBHOOK_SECRET)
+        for signature, body in receiver.received
+    ]
+    assert [e.id for e in delivered if e.type == "payout.paid"] == [events[0].id]
+
+    # when: a payout made while settling is on
+    quick = client.v1.payouts.create({"amount": 100, "currency": "eur"}, on_creator)
+
+    # then: it is paid too, and a reset turns settling off again
+    assert _wait_for_status(client, quick.id, creator.id, "paid").status == "paid"
+    server.control("reset")
+    assert server.control("settings") == {"settle_payouts_after": None}
+
+
+@pytest.mark.parametrize("value", ["soon", "-1", "inf"])
+def test_settings_refuse_a_bad_number_of_seconds(server: Server, value: str) -> None:
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        server.control("settings", settle_payouts_after=value)
+    assert refused.value.code == 400
+    assert json.loads(refused.value.read())["error"]["param"] == "settle_payouts_after"
+    assert server.control("settings", settle_payouts_after="off") == {"settle_payouts_after": None}
