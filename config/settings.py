@@ -323,6 +323,7 @@ STRIPE_API_KEY = os.environ.get("STRIPE_API_KEY", "sk_test_connect_local")
 STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")
 STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
 STRIPE_MAX_NETWORK_RETRIES = int(os.environ.get("STRIPE_MAX_NETWORK_RETRIES", "2"))
+STRIPE_TIMEOUT_SECONDS = float(os.environ.get("STRIPE_TIMEOUT_SECONDS", "20"))
 
 # Payouts. Amounts are decimal strings per currency; a currency missing from a table uses
 # its "*" entry. Minimums: the smallest payout a creator may request. Above the second

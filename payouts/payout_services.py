@@ -453,11 +453,15 @@ def _find_transfer(client: stripe.StripeClient, payout: Payout) -> stripe.Transf
     return min(found, key=lambda t: t.created) if found else None
 
 
-def _retry_later(payout_id: int, error: str) -> SendResult:
+def _retry_later(payout_id: int, error: str, *, nothing_made: bool = False) -> SendResult:
+    """Back to approved with a later due time; `nothing_made`: Stripe answered definitively
+    that no transfer was made, so the next attempt may use a fresh idempotency key."""
     with transaction.atomic():
         payout = Payout.objects.select_for_update().get(pk=payout_id)
         if payout.status != PayoutStatus.SENDING:
             return SendResult(SendOutcome.SKIPPED, detail=payout.status)
+        if nothing_made:
+            payout.transfer_key_generation += 1
         delay = payout_retry_delay(payout.send_attempts)
         payout.status = PayoutStatus.APPROVED
         payout.sending_since = None
@@ -535,6 +539,9 @@ def payout_send(*, payout_id: int, client: stripe.StripeClient | None = None) ->
                     locked, code=error.code or "stripe_error", reason=_stripe_reason(error)
                 )
             return SendResult(SendOutcome.FAILED, detail=_error_text(error))
+        if isinstance(error, stripe.InvalidRequestError) and error.code == "balance_insufficient":
+            # A definite "no transfer was made": retry later, when the balance is topped up.
+            return _retry_later(payout.pk, _error_text(error), nothing_made=True)
         # Ambiguous (5xx, timeout, connection) or temporary: was the transfer made anyway?
         try:
             transfer = _find_transfer(client, payout)

@@ -173,6 +173,47 @@ _CHECKS: list[tuple[str, str, str]] = [
         """,
         "commission {0} on order {1} has no stored order.paid event behind it",
     ),
+    (
+        "every payout's ledger postings match its status",
+        """
+        SELECT p.id, p.status, coalesce(l.in_flight, 0), coalesce(l.paid_out, 0),
+               coalesce(l.available, 0)
+        FROM payouts_payout p
+        LEFT JOIN (
+            SELECT t.payout_id,
+                   sum(e.amount_minor) FILTER (WHERE a.kind = 'creator_in_flight') AS in_flight,
+                   sum(e.amount_minor) FILTER (WHERE a.kind = 'creator_paid_out') AS paid_out,
+                   sum(e.amount_minor) FILTER (WHERE a.kind = 'creator_available') AS available
+            FROM payouts_ledgertransaction t
+            JOIN payouts_ledgerentry e ON e.transaction_id = t.id
+            JOIN payouts_ledgeraccount a ON a.id = e.account_id
+            WHERE t.payout_id IS NOT NULL
+            GROUP BY t.payout_id
+        ) l ON l.payout_id = p.id
+        WHERE coalesce(l.in_flight, 0) <> CASE
+                WHEN p.status IN ('requested', 'approved', 'sending') THEN p.amount_minor ELSE 0
+              END
+           OR coalesce(l.paid_out, 0) <> CASE
+                WHEN p.status IN ('sent', 'paid')
+                  OR (p.status = 'failed' AND p.stripe_transfer_id <> '')
+                THEN p.amount_minor - p.reversed_minor ELSE 0
+              END
+           OR coalesce(l.available, 0) <> -(coalesce(l.in_flight, 0) + coalesce(l.paid_out, 0))
+        ORDER BY p.id
+        """,
+        "payout {0} ({1}): in flight {2}, paid out {3}, available {4} in the ledger",
+    ),
+    (
+        "every ledger payout posting belongs to a payout",
+        """
+        SELECT t.id, t.payout_id
+        FROM payouts_ledgertransaction t
+        LEFT JOIN payouts_payout p ON p.id = t.payout_id
+        WHERE t.payout_id IS NOT NULL AND p.id IS NULL
+        ORDER BY t.id
+        """,
+        "transaction {0} names payout {1}, which does not exist",
+    ),
 ]
 
 

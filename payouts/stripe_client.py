@@ -3,7 +3,8 @@
 `STRIPE_API_BASE` unset means real Stripe; set, both the API and Connect addresses point at
 that server (the project's own Stripe-compatible server in tests and local runs). The SDK
 retries network errors and 5xx answers `STRIPE_MAX_NETWORK_RETRIES` times, reusing the
-idempotency key of the call, so a retried create cannot make a second object.
+idempotency key of the call, so a retried create cannot make a second object. Calls give up
+after STRIPE_TIMEOUT_SECONDS.
 """
 
 from __future__ import annotations
@@ -20,4 +21,7 @@ def stripe_client() -> stripe.StripeClient:
         settings.STRIPE_API_KEY,
         base_addresses=addresses,
         max_network_retries=settings.STRIPE_MAX_NETWORK_RETRIES,
+        # A stalled answer is an ambiguous failure the sender resolves by looking the
+        # transfer up; waiting the SDK's default 80 s would hold a worker for nothing.
+        http_client=stripe.RequestsClient(timeout=settings.STRIPE_TIMEOUT_SECONDS),
     )

@@ -154,6 +154,9 @@ class Payout(models.Model):
     stripe_transfer_id = models.CharField(max_length=64, blank=True)
     stripe_payout_id = models.CharField(max_length=64, blank=True)
     send_attempts = models.PositiveIntegerField(default=0)
+    # Bumped only after Stripe definitively made no transfer (balance_insufficient): Stripe
+    # replays a key's first answer, so the next attempt needs a fresh key to succeed.
+    transfer_key_generation = models.PositiveIntegerField(default=0)
     sending_since = models.DateTimeField(null=True, blank=True)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
@@ -205,7 +208,7 @@ class Payout(models.Model):
 
     @property
     def transfer_idempotency_key(self) -> str:
-        return f"connect-payout-{self.pk}-transfer"
+        return f"connect-payout-{self.pk}-transfer-{self.transfer_key_generation}"
 
 
 class StripeWebhookEvent(models.Model):

@@ -59,3 +59,19 @@ def post_commission(accounts: LedgerAccounts, amount_minor: int, key: str) -> Le
             LedgerLine.of(accounts.brand_owed, -amount_minor),
         ],
     )
+
+
+def give_available(creator: CreatorProfile, amount_minor: int, currency: str = "EUR") -> None:
+    """Earn and approve `amount_minor` for the creator through real ledger postings (a
+    commission from a fresh brand, then its maturation)."""
+    accounts = ledger_accounts(currency, creator=creator)
+    key = f"test-earning:{creator.pk}:{currency}:{LedgerTransaction.objects.count()}"
+    post_commission(accounts, amount_minor, key)
+    ledger_post(
+        idempotency_key=f"{key}:matured",
+        kind="maturation",
+        lines=[
+            LedgerLine.of(accounts.available, amount_minor),
+            LedgerLine.of(accounts.pending, -amount_minor),
+        ],
+    )
