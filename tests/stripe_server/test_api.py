@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 import urllib.error
@@ -381,3 +382,27 @@ def test_settings_refuse_a_bad_number_of_seconds(server: Server, value: str) -> 
     assert refused.value.code == 400
     assert json.loads(refused.value.read())["error"]["param"] == "settle_payouts_after"
     assert server.control("settings", settle_payouts_after="off") == {"settle_payouts_after": None}
+
+
+def test_secret_key_by_bearer_or_basic_auth(server: Server) -> None:
+    # The SDK sends the key as a bearer token; curl -u sends it as the Basic user name.
+    with pytest.raises(stripe.AuthenticationError):
+        stripe.StripeClient(
+            "pk_test_publishable", base_addresses={"api": server.url}, max_network_retries=0
+        ).v1.balance.retrieve()
+
+    def basic(credentials: bytes) -> int:
+        request = urllib.request.Request(  # noqa: S310 - the server's own http URL
+            f"{server.url}/v1/balance",
+            headers={"Authorization": "Basic " + base64.b64encode(credentials).decode()},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=5) as answer:  # noqa: S310
+                assert json.loads(answer.read())["object"] == "balance"
+                return int(answer.status)
+        except urllib.error.HTTPError as error:
+            return error.code
+
+    assert basic(b"sk_test_connect_local:") == 200
+    assert basic(b"pk_test_publishable:") == 401
+    assert basic(b"\xff\xfe") == 401
