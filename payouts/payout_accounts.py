@@ -36,7 +36,9 @@ from payouts.stripe_client import stripe_client
 
 def _field(obj: Any, name: str) -> Any:
     """A field of a Stripe object or of a nested mapping, None when absent."""
-    return dict(obj or {}).get(name)
+    if isinstance(obj, stripe.StripeObject):
+        obj = obj.to_dict()
+    return obj.get(name) if isinstance(obj, dict) else None
 
 
 @transaction.atomic
