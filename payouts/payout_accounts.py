@@ -282,7 +282,8 @@ def bank_details_parse(*, iban: str, bic: str) -> BankDetails:
             "Connect with Stripe instead."
         )
     if (
-        parsed_iban is not None
+        "iban" not in errors
+        and parsed_iban is not None
         and parsed_bic is not None
         and parsed_iban.country_code != parsed_bic.country_code
     ):

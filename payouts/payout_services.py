@@ -437,7 +437,8 @@ def _claim(payout_id: int) -> Payout | None:
 
 def _metadata(obj: stripe.StripeObject, key: str) -> str | None:
     """One metadata value of a Stripe object (metadata is a plain mapping of strings)."""
-    metadata: dict[str, Any] = dict(getattr(obj, "metadata", None) or {})
+    raw = getattr(obj, "metadata", None)
+    metadata: dict[str, Any] = raw.to_dict() if isinstance(raw, stripe.StripeObject) else {}
     value = metadata.get(key)
     return None if value is None else str(value)
 

@@ -12,11 +12,12 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from sepaxml import SepaTransfer
+from sepaxml.validation import ValidationError as SepaSchemaError
 
 from connect.models import User
 from payouts.models import Payout, PayoutAccount, PayoutRail, PayoutStatus
@@ -141,6 +142,11 @@ def bank_payouts_export(*, currency: str, actor: User) -> SepaExport | None:
     """
     if not (actor.is_authenticated and actor.is_staff and actor.is_active):
         raise PermissionDenied(_("Only staff can do this."))
+    debtor = sepa_debtor_from_settings()
+    if not debtor.iban:
+        raise ValidationError(
+            _("The platform's bank account is not configured (PAYOUT_SEPA_DEBTOR_IBAN).")
+        )
     candidates = list(
         Payout.objects.select_for_update()
         .filter(
@@ -167,5 +173,11 @@ def bank_payouts_export(*, currency: str, actor: User) -> SepaExport | None:
     if not included:
         return SepaExport(xml=b"", payouts=[], skipped=skipped)
     payout_bank_mark_exported(payouts=included, actor=actor)
-    xml = sepa_credit_transfer_xml(included, sepa_debtor_from_settings(), creditors)
+    try:
+        xml = sepa_credit_transfer_xml(included, debtor, creditors)
+    except SepaSchemaError as error:
+        # Rolls the export back with the transaction: the payouts stay ready to export.
+        raise ValidationError(
+            _("The SEPA file did not pass the schema check: %(error)s") % {"error": error}
+        ) from error
     return SepaExport(xml=xml, payouts=included, skipped=skipped)

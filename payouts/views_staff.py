@@ -144,9 +144,9 @@ def payout_bulk_decide(request: HttpRequest) -> HttpResponse:
     queue_url = reverse("payouts_staff:queue")
     form = BulkDecisionForm(request.POST)
     if not form.is_valid():
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, error)
+        for field_errors in form.errors.values():
+            for message in field_errors:
+                messages.error(request, str(message))
         return _back(request, queue_url)
     actor = _staff(request)
     ids: list[int] = form.cleaned_data["payouts"]
