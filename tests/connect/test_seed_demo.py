@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import io
+import time
+import urllib.error
+import urllib.request
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+import stripe
 from allauth.account.models import EmailAddress
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -19,7 +23,7 @@ from campaigns.models import (
     CampaignTerms,
     Collaboration,
 )
-from campaigns.services import brand_create
+from campaigns.services import brand_create, collaboration_join
 from connect.management.commands.seed_demo import (
     ADMIN_EMAIL,
     DEMO_BRANDS,
@@ -28,10 +32,25 @@ from connect.management.commands.seed_demo import (
 )
 from connect.models import AuditEntry, CreatorProfile, SocialAccount, User
 from connect.services import creator_profile_create
-from payouts.models import Commission, DuplicateOrderEvent, LedgerTransaction, Order, OrderEvent
+from payouts import payout_services
+from payouts.models import (
+    Commission,
+    DuplicateOrderEvent,
+    LedgerTransaction,
+    Order,
+    OrderEvent,
+    PayoutStatus,
+)
+from payouts.payout_accounts import stripe_account_refresh, stripe_onboarding_start
 from payouts.recompute import earnings_recompute
 from payouts.selectors import ledger_checks
 from tests.connect.factories import UserFactory
+from tests.payouts.payout_helpers import assert_ledger_ok, balances
+from tests.payouts.stripe_fixtures import (  # noqa: F401 - fixtures
+    StripeServer,
+    _stripe_server_process,
+    stripe_server,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -84,29 +103,31 @@ def test_seed_demo_run_twice_creates_everything_once(settings: Settings, tmp_pat
         "verified_primary_emails": 16,
         "profiles": 12,
         "social_accounts": 23,
-        # 12 profiles; 3 brands created and verified; 7 campaigns created, 6 published,
-        # 1 paused; 6 joins, 1 application, 1 invitation
-        "audit_entries": 12 + 3 * 2 + 7 + 6 + 1 + 8,
+        # 12 profiles; 3 brands created and verified; 8 campaigns created, 7 published,
+        # 1 paused; 7 joins, 1 application, 1 invitation
+        "audit_entries": 12 + 3 * 2 + 8 + 7 + 1 + 9,
         "brands": 3,
         "memberships": 3,
-        "campaigns": 7,
-        "campaign_terms": 7,
-        "collaborations": 8,
-        # 5 active collaborations in active campaigns x (8 orders + 1 refund + 1 cancellation)
-        "order_events": 50,
+        "campaigns": 8,
+        "campaign_terms": 8,
+        "collaborations": 9,
+        # 6 active collaborations in active campaigns x (8 orders + 1 refund + 1 cancellation)
+        "order_events": 60,
         "duplicate_events": 0,
         # 7 orders of each credited (one names a code nobody has); each order's events
         # arrive in one batch, so each credited order is posted once, net of its refund,
-        # and the cancelled one not at all
-        "commissions": 35,
-        "ledger_transactions": 5 * 6,
+        # and the cancelled one not at all; the 6 of the campaign without hold then mature
+        "commissions": 42,
+        "ledger_transactions": 6 * 6 + 6,
     }
     assert _counts() == after_first_run
     assert "  creators: 12 (0 new)" in output
     assert "  staff admin: 1 (0 new)" in output
     assert "  brands: 3 (0 new)" in output
-    assert "  campaigns: 7 (0 new)" in output
-    assert "  collaborations: 8 (0 new)" in output
+    assert "  campaigns: 8 (0 new)" in output
+    assert "  collaborations: 9 (0 new)" in output
+    assert "  order events: 60 (0 new)" in output
+    assert "  commissions approved now: 0" in output
 
 
 def test_seed_demo_creators_have_verified_emails_and_complete_profiles(
@@ -173,6 +194,9 @@ def test_seed_demo_creates_a_staff_admin_and_prints_the_demo_logins(
         "brand-owner@hory-outdoor.demo",
     ]
     assert logins[6].strip() == "Password for all: connect-demo-2026"
+    assert logins[2].split(None, 1)[1] == (
+        "creator @lucia_cocina (ES); €72.00 approved: connect Stripe, request a payout"
+    )
 
 
 def test_seed_demo_keeps_a_password_the_developer_changed(
@@ -272,6 +296,7 @@ def test_seed_demo_campaigns_span_currencies_join_modes_and_statuses(
         (c.brand.slug, c.title, c.currency, c.join_mode, c.status) for c in campaigns.values()
     )
     assert summary == [
+        ("hory-outdoor", "City break daypacks", "EUR", "open", "active"),
         ("hory-outdoor", "Hiking trips abroad", "USD", "open", "active"),
         ("hory-outdoor", "Trail running kit", "CZK", "open", "paused"),
         ("moda-wisla", "Autumn coats lookbook", "PLN", "application", "active"),
@@ -307,6 +332,7 @@ def test_seed_demo_collaborations_are_active_with_codes_applied_and_invited(
     )
     assert collaborations == [
         ("Autumn coats lookbook", "lucia_cocina", "applied", None),
+        ("City break daypacks", "lucia_cocina", "active", "LUCIACOCINA"),
         ("Glow ambassadors", "ola_creates", "invited", None),
         ("Hiking trips abroad", "marta_viatja", "active", "MARTAVIATJA"),
         ("SPF for sensitive skin", "carmen_glow", "active", "CARMENGLOW"),
@@ -316,7 +342,7 @@ def test_seed_demo_collaborations_are_active_with_codes_applied_and_invited(
         ("Trail running kit", "marek_biega", "active", "MAREKBIEGA"),
     ]
     active = Collaboration.objects.filter(status="active")
-    assert len({c.tracking_code for c in active}) == 6
+    assert len({c.tracking_code for c in active}) == 7
     assert all(c.tracking_code for c in active)
     application = Collaboration.objects.get(status="applied")
     assert application.pitch.startswith("Autumn city breaks are my most-watched series")
@@ -346,7 +372,7 @@ def test_seed_demo_leaves_a_brand_address_someone_else_registered_alone(
     assert "  brands: 3 (2 new)" in output
     assert Brand.objects.get(slug="moda-wisla").name == "Not the demo"
     assert not Campaign.objects.filter(brand__slug="moda-wisla").exists()
-    assert Campaign.objects.count() == 4
+    assert Campaign.objects.count() == 5
     assert "brand-owner@moda-wisla.demo" not in output.split("Demo logins:", 1)[1]
 
 
@@ -361,8 +387,98 @@ def test_seed_demo_orders_are_processed_into_commissions_the_ledger_agrees_with(
 
     # then: every event was processed, the earnings recompute identically, the ledger holds
     assert not OrderEvent.objects.filter(processed_at__isnull=True).exists()
-    assert "  order events: 50 (50 new)" in output
+    assert "  order events: 60 (60 new)" in output
     assert set(Order.objects.values_list("unattributed_reason", flat=True)) == {"", "unknown_code"}
-    assert Commission.objects.filter(status="void").count() == 5  # the cancelled orders
+    assert Commission.objects.filter(status="void").count() == 6  # the cancelled orders
     assert earnings_recompute().differences == []
     assert [c.failures for c in ledger_checks() if c.failures] == []
+
+
+def test_seed_demo_adds_orders_for_a_collaboration_begun_since_the_last_run(
+    settings: Settings, tmp_path: Path
+) -> None:
+    # given: a seeded database, then a demo creator joins another demo campaign
+    _development(settings, tmp_path)
+    _seed()
+    marek = CreatorProfile.objects.get(handle="marek_biega")
+    hiking = Campaign.objects.get(title="Hiking trips abroad")
+    joined = collaboration_join(campaign=hiking, creator=marek)
+    assert joined.status == "active"
+    before = set(OrderEvent.objects.values_list("pk", flat=True))
+
+    # when
+    output = _seed()
+
+    # then: only the new collaboration gets its orders, processed like the rest
+    assert "  order events: 70 (10 new)" in output
+    new = OrderEvent.objects.exclude(pk__in=before)
+    assert {e.order_id.rsplit("-", 1)[0] for e in new} == {f"DEMO-{joined.pk}"}
+    assert not new.filter(processed_at__isnull=True).exists()
+    assert Commission.objects.filter(collaboration=joined).count() == 7
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+def test_seed_demo_creator_with_approved_earnings_onboards_with_stripe_and_is_paid(
+    settings: Settings,
+    tmp_path: Path,
+    stripe_server: StripeServer,  # noqa: F811 - the fixture imported above
+) -> None:
+    # given: the seeded demo, whose output names the creator who can try payouts
+    _development(settings, tmp_path)
+    output = _seed()
+    assert "  payouts: @lucia_cocina has €72.00 approved to pay out" in output
+    lucia = CreatorProfile.objects.get(handle="lucia_cocina")
+    # (her other campaign holds commissions for 30 days: those stay pending)
+    assert balances(lucia)["available"] == 7_200
+    admin = User.objects.get(email=ADMIN_EMAIL)
+
+    # when: she connects Stripe (submitting the onboarding form as her browser would),
+    # requests a payout of everything, the staff admin approves it and a worker sends it
+    link = stripe_onboarding_start(
+        creator=lucia,
+        return_url="http://testserver/payouts/stripe/return/",
+        refresh_url="http://testserver/payouts/stripe/refresh/",
+    )
+    submitted = urllib.request.Request(link, data=b"", method="POST")  # noqa: S310
+    with pytest.raises(urllib.error.HTTPError) as redirected:
+        urllib.request.build_opener(_NoRedirect).open(submitted, timeout=5)
+    assert redirected.value.code == 303
+    assert redirected.value.headers["Location"] == "http://testserver/payouts/stripe/return/"
+    account = stripe_account_refresh(creator=lucia)
+    assert account is not None and account.ready
+    payout = payout_services.payout_request(creator=lucia, currency="EUR")
+    payout = payout_services.payout_approve(payout=payout, actor=admin)
+    assert payout_services.payout_send(payout_id=payout.pk).outcome == "sent"
+
+    # then: the money is on her connected account and on its way to her bank
+    payout.refresh_from_db()
+    assert payout.status == PayoutStatus.SENT
+    after = balances(lucia)
+    assert (after["available"], after["in_flight"], after["paid_out"]) == (0, 0, 7_200)
+    client = stripe_server.client()
+    on_lucia: stripe.RequestOptions = {"stripe_account": account.stripe_account_id}
+    bank_payout = client.v1.payouts.retrieve(payout.stripe_payout_id, options=on_lucia)
+    assert (bank_payout.amount, bank_payout.currency, bank_payout.status) == (
+        7_200,
+        "eur",
+        "pending",
+    )
+
+    # when: the server pays payouts out on their own, as under `make run`
+    stripe_server.control("settings", settle_payouts_after=0)
+    deadline = time.monotonic() + 5
+    while bank_payout.status == "pending" and time.monotonic() < deadline:
+        time.sleep(0.05)
+        bank_payout = client.v1.payouts.retrieve(payout.stripe_payout_id, options=on_lucia)
+    payout_services.payout_apply_connected_payout(
+        stripe_payout=bank_payout, account_id=account.stripe_account_id
+    )
+
+    # then
+    payout.refresh_from_db()
+    assert payout.status == PayoutStatus.PAID
+    assert_ledger_ok()

@@ -56,11 +56,13 @@ from campaigns.services import (
     collaboration_join,
 )
 from connect.models import CreatorProfile, Niche, User
-from connect.money import to_minor
+from connect.money import format_money, to_minor
 from connect.services import SocialAccountInput, creator_profile_create
 from payouts.ingest import order_events_ingest
-from payouts.models import OrderEvent
-from payouts.processing import order_events_process_all
+from payouts.models import LedgerAccountKind, OrderEvent
+from payouts.payout_services import payout_minimum_minor
+from payouts.processing import commissions_mature, order_events_process_all
+from payouts.selectors import creator_balances
 
 # One password for every demo account, printed with the logins: this data is for
 # development machines only (the command refuses to run with DEBUG off unless forced).
@@ -304,7 +306,12 @@ class SeedContext:
     logins: list[tuple[str, str]] = field(default_factory=list)
 
     def add_login(self, email: str, description: str) -> None:
-        """Offer this account in the "Demo logins" block printed at the end."""
+        """Offer this account in the "Demo logins" block printed at the end; a second
+        description of the same account is added to its line."""
+        for index, (known, described) in enumerate(self.logins):
+            if known == email:
+                self.logins[index] = (email, f"{described}; {description}")
+                return
         self.logins.append((email, description))
 
     def report(self, what: str, *, total: int, created: int) -> None:
@@ -486,6 +493,9 @@ DEMO_BRANDS: tuple[DemoBrand, ...] = (
 ACTIVE = CollaborationStatus.ACTIVE
 APPLIED = CollaborationStatus.APPLIED
 INVITED = CollaborationStatus.INVITED
+# The demo creator whose earnings are approved (a campaign without hold), so a payout can be
+# tried right after connecting Stripe.
+PAYOUT_DEMO_HANDLE = "lucia_cocina"
 
 DEMO_CAMPAIGNS: tuple[DemoCampaign, ...] = (
     DemoCampaign(
@@ -592,6 +602,22 @@ DEMO_CAMPAIGNS: tuple[DemoCampaign, ...] = (
         commission_percent="8.00",
         attribution_window_days=14,
         collaborations=(DemoCollaboration("marta_viatja", ACTIVE),),
+    ),
+    DemoCampaign(
+        brand="hory-outdoor",
+        title="City break daypacks",
+        brief="Take our daypack on a weekend city break. Packs are final sale, so commissions "
+        "are approved as soon as the order is paid.",
+        landing_url="https://hory-outdoor.example.com/daypacks",
+        niche="travel",
+        currency="EUR",
+        join_mode=JoinMode.OPEN,
+        status=CampaignStatus.ACTIVE,
+        commission_fixed="12.00",
+        # No hold: the demo creator below has approved earnings to pay out at once.
+        hold_days=0,
+        target_countries=("ES", "PT"),
+        collaborations=(DemoCollaboration(PAYOUT_DEMO_HANDLE, ACTIVE),),
     ),
 )
 
@@ -780,31 +806,72 @@ def _demo_order_events(collaboration: Collaboration, now: dt.datetime) -> list[d
 
 def seed_orders(ctx: SeedContext) -> None:
     """Orders for the demo brands' active collaborations, through the same ingest and
-    processing as the API, so the earnings, event log and ledger are real. A brand that
-    already has demo orders is left alone (so restarts do not fill the log with duplicates)."""
+    processing as the API, so the earnings, event log and ledger are real. A collaboration
+    that already has demo orders is left alone (so restarts do not fill the log with
+    duplicates). Then the commissions whose hold has passed are approved, as the periodic
+    maturation task does: those of the campaign without hold at once."""
     now = timezone.now()
     brands = Brand.objects.filter(slug__in=[b.slug for b in DEMO_BRANDS])
     sent = 0
     for brand in brands:
-        if OrderEvent.objects.filter(brand=brand, order_id__startswith="DEMO-").exists():
-            continue
         collaborations = Collaboration.objects.filter(
             brand=brand,
             status=CollaborationStatus.ACTIVE,
             campaign__status=CampaignStatus.ACTIVE,
         ).select_related("campaign")
-        events = [e for c in collaborations for e in _demo_order_events(c, now)]
+        events = [
+            e
+            for c in collaborations
+            if not OrderEvent.objects.filter(
+                brand=brand, order_id__startswith=f"DEMO-{c.pk}-"
+            ).exists()
+            for e in _demo_order_events(c, now)
+        ]
         if events:
             order_events_ingest(brand=brand, events=events)
             sent += len(events)
     processed = order_events_process_all()
+    approved = commissions_mature()
     total = OrderEvent.objects.filter(order_id__startswith="DEMO-").count()
     ctx.report("order events", total=total, created=sent)
     ctx.write(f"  order events processed now: {processed}")
+    ctx.write(f"  commissions approved now: {approved}")
+
+
+def seed_payout_creator(ctx: SeedContext) -> None:
+    """Say which demo creator can request a payout: one with approved earnings at least the
+    currency's payout minimum (after connecting Stripe, which they do in the browser)."""
+    creator = (
+        CreatorProfile.objects.filter(
+            handle__iexact=PAYOUT_DEMO_HANDLE, user__email__in=[c.email for c in DEMO_CREATORS]
+        )
+        .select_related("user")
+        .first()
+    )
+    if creator is None:
+        return
+    ready = [
+        (currency, kinds.get(LedgerAccountKind.CREATOR_AVAILABLE, 0))
+        for currency, kinds in sorted(creator_balances(creator).items())
+        if kinds.get(LedgerAccountKind.CREATOR_AVAILABLE, 0) >= payout_minimum_minor(currency)
+    ]
+    if not ready:
+        ctx.write(f"  payouts: @{creator.handle} has no approved earnings to pay out")
+        return
+    amounts = ", ".join(format_money(amount, currency, "en") for currency, amount in ready)
+    ctx.write(f"  payouts: @{creator.handle} has {amounts} approved to pay out")
+    ctx.add_login(creator.user.email, f"{amounts} approved: connect Stripe, request a payout")
 
 
 # Run in order; later features (payouts) append their steps.
-SEED_STEPS: list[SeedStep] = [seed_admin, seed_creators, seed_brands, seed_campaigns, seed_orders]
+SEED_STEPS: list[SeedStep] = [
+    seed_admin,
+    seed_creators,
+    seed_brands,
+    seed_campaigns,
+    seed_orders,
+    seed_payout_creator,
+]
 
 
 class Command(BaseCommand):
