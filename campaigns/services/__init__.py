@@ -6,6 +6,7 @@ from campaigns.services.brands import (
     brand_member_invite,
     brand_member_remove,
     brand_suspend,
+    brand_unsuspend,
     brand_verify,
 )
 from campaigns.services.campaigns import (
@@ -38,6 +39,7 @@ __all__ = [
     "brand_member_invite",
     "brand_member_remove",
     "brand_suspend",
+    "brand_unsuspend",
     "brand_verify",
     "campaign_create",
     "campaign_end",
