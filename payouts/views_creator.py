@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import stripe
 from django.conf import settings
@@ -38,6 +39,7 @@ from payouts.selectors import creator_balances
 logger = logging.getLogger(__name__)
 
 PAYOUTS_PAGE_SIZE = 20
+STRIPE_CONNECT_ORIGIN = "https://connect.stripe.com"
 
 
 def _creator(request: HttpRequest) -> CreatorProfile:
@@ -134,13 +136,18 @@ def payouts_home(request: HttpRequest) -> HttpResponse:
                     % {"amount": format_money(payout.amount_minor, payout.currency)},
                 )
                 return redirect("payouts_creator:home")
+    cards = _balance_cards(creator, bound)
+    # A request for a currency without a card (tampered with, or no earnings there): its
+    # errors go above the cards.
+    stray_form = bound if bound is not None and all(c.form is not bound for c in cards) else None
     payout_account = _payout_account(creator)
     page = Paginator(_creator_payouts(creator), PAYOUTS_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "payouts/creator/payouts.html",
         {
-            "cards": _balance_cards(creator, bound),
+            "cards": cards,
+            "stray_form": stray_form,
             "payout_account": payout_account,
             "account_ready": payout_account is not None and payout_account.ready,
             "bank_currencies": list(settings.PAYOUT_BANK_CURRENCIES),
@@ -183,7 +190,7 @@ def _render_settings(
         if payout_account is not None
         else []
     )
-    return render(
+    response = render(
         request,
         template,
         {
@@ -195,6 +202,17 @@ def _render_settings(
         },
         status=status,
     )
+    # "Connect with Stripe" posts here and is redirected to Stripe's onboarding: the CSP's
+    # form-action must allow that redirect's origin, for this page only.
+    response._csp_update = {"form-action": [_stripe_onboarding_origin()]}  # type: ignore[attr-defined]
+    return response
+
+
+def _stripe_onboarding_origin() -> str:
+    """Where Stripe's account links point: Stripe's Connect site, or the server named by
+    STRIPE_API_BASE (the Stripe-compatible server in tests and local runs)."""
+    base = urlsplit(settings.STRIPE_API_BASE or STRIPE_CONNECT_ORIGIN)
+    return f"{base.scheme}://{base.netloc}"
 
 
 @creator_required
