@@ -8,6 +8,7 @@ page's creators, never one per row.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -17,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from connect.models import AuditEntry
-from connect.money import MoneyError, format_money, to_minor
+from connect.money import currency_exponent, format_money
 from payouts.models import (
     Commission,
     LedgerTransaction,
@@ -76,11 +77,10 @@ def _amount_at_least(queryset: QuerySet[Payout], filters: PayoutQueueFilters) ->
     else:
         currencies = list(queryset.order_by().values_list("currency", flat=True).distinct())
     condition = Q(pk__in=[])
+    amount = Decimal(filters.amount_min)
     for currency in currencies:
-        try:
-            minimum = to_minor(filters.amount_min, currency)
-        except MoneyError:
-            minimum = int(Decimal(filters.amount_min).scaleb(2))
+        # Rounded up to the currency's smallest unit: 10.50 JPY means at least 11 JPY.
+        minimum = math.ceil(amount.scaleb(currency_exponent(currency)))
         condition |= Q(currency=currency, amount_minor__gte=minimum)
     return condition
 

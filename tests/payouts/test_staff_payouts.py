@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
+from playwright.sync_api import Browser, Page, expect
 
 from connect.models import AuditEntry, CreatorProfile, User
 from payouts import payout_services
@@ -29,7 +32,7 @@ from payouts.payout_accounts import bank_account_set
 from payouts.payout_selectors import PayoutQueueFilters, payout_queue, payout_risks
 from payouts.selectors import creator_balances
 from tests.campaigns.factories import CollaborationFactory
-from tests.connect.factories import CreatorProfileFactory, UserFactory
+from tests.connect.factories import PASSWORD, CreatorProfileFactory, UserFactory
 from tests.payouts.factories import ledger_accounts, post_commission
 
 pytestmark = pytest.mark.django_db
@@ -83,12 +86,12 @@ def request_payout(creator: CreatorProfile, amount_minor: int, currency: str = "
 
 
 def staff_user(first_name: str = "Ada", email: str | None = None) -> User:
-    user: User = UserFactory(
-        is_staff=True,
-        first_name=first_name,
-        last_name="Staff",
-        email=email or f"{first_name.lower()}@connect.example",
-    )
+    """A staff member, the same one for the same name."""
+    email = email or f"{first_name.lower()}@connect.example"
+    existing = User.objects.filter(email=email).first()
+    if existing is not None:
+        return existing
+    user: User = UserFactory(is_staff=True, first_name=first_name, last_name="Staff", email=email)
     return user
 
 
@@ -699,3 +702,86 @@ def test_a_difference_is_resolved_with_a_note_and_audited() -> None:
     assert entry.target_id == str(difference.pk)
     assert entry.after["resolution_note"] == "Refunded by Stripe support"
     assert client.get(RECONCILIATION).context["differences"] == []
+
+
+# --- in a browser -------------------------------------------------------------------------------
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_staff_approve_from_the_queue_in_a_browser(
+    live_server: Any, browser: Browser, screenshot: Callable[[Page, str], Path]
+) -> None:
+    # given: a new creator with refunds, a large payout with one approval, a bank payout
+    fresh = stripe_creator(handle="fresh_face", display_name="Fresh Face")
+    collab = CollaborationFactory(creator=fresh)
+    _commission(_order(collab, "R-1", paid=10000, net=0, cancelled=True), collab, 0, 3)
+    _commission(_order(collab, "R-2", paid=10000, net=10000), collab, 9000, 3)
+    risky = request_payout(fresh, 9000)
+    steady = stripe_creator(handle="ola_runs", display_name="Ola Runs")
+    User.objects.filter(pk=steady.user_id).update(
+        date_joined=timezone.now() - dt.timedelta(days=400)
+    )
+    large = request_payout(steady, 240000)
+    payout_services.payout_approve(payout=large, actor=staff_user("Ada"))
+    request_payout(bank_creator(handle="bob_bank", display_name="Bob Bank"), 6500)
+    exported = request_payout(bank_creator(handle="eva_bank", display_name="Eva Bank"), 7000)
+    payout_services.payout_approve(payout=exported, actor=staff_user("Ada"))
+    payout_services.payout_bank_mark_exported(payouts=[exported], actor=staff_user("Ada"))
+    grace = UserFactory(
+        email="grace@connect.example",
+        first_name="Grace",
+        last_name="Staff",
+        is_staff=True,
+        verified=True,
+    )
+    base = live_server.url
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    page.goto(f"{base}/accounts/login/")
+    page.fill("input[name=login]", grace.email)
+    page.fill("input[name=password]", PASSWORD)
+    page.get_by_role("button", name="Sign In").click()
+    expect(page.get_by_role("button", name="Sign In")).to_have_count(0)
+
+    # when: Grace opens the queue
+    page.goto(f"{base}{QUEUE}")
+
+    # then
+    expect(page.get_by_role("heading", name="Payout approvals")).to_be_visible()
+    expect(page.locator(f'[data-payout-row="{large.pk}"]')).to_contain_text(
+        "needs a second approval"
+    )
+    expect(
+        page.locator(f'[data-payout-row="{risky.pk}"] [data-risk-flag="refunds"]')
+    ).to_be_visible()
+    screenshot(page, "queue")
+
+    # when: she ticks the large payout and approves it
+    page.get_by_label(f"Select payout #{large.pk}").check()
+    page.get_by_role("button", name="Approve selected").click()
+
+    # then
+    expect(page.get_by_role("alert")).to_contain_text(f"Approved 1 payout: #{large.pk}.")
+    expect(page.locator(f'[data-payout-row="{large.pk}"]')).to_have_count(0)
+    screenshot(page, "queue-after-approval")
+
+    # when: she opens the risky payout
+    page.locator(f'[data-payout-row="{risky.pk}"]').get_by_role("link", name="Open").click()
+
+    # then
+    expect(page.get_by_role("heading", name=f"Payout #{risky.pk}")).to_be_visible()
+    expect(page.locator('[data-audit-action="payouts.payout.requested"]')).to_be_visible()
+    screenshot(page, "detail")
+
+    # when: she marks the exported bank payout paid
+    page.get_by_role("link", name="Bank transfers").click()
+    screenshot(page, "bank")
+    page.get_by_label("Bank reference").fill("SEPA-2026-11-30-1")
+    page.get_by_role("button", name="Mark paid").click()
+
+    # then
+    expect(page.get_by_role("alert")).to_contain_text(f"Payout #{exported.pk} is paid.")
+    assert Payout.objects.get(pk=exported.pk).status == PayoutStatus.PAID
+    context.close()
+    assert Payout.objects.get(pk=large.pk).status == PayoutStatus.APPROVED
