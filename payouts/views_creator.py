@@ -146,6 +146,7 @@ def payouts_home(request: HttpRequest) -> HttpResponse:
         request,
         "payouts/creator/payouts.html",
         {
+            "creator": creator,
             "cards": cards,
             "stray_form": stray_form,
             "payout_account": payout_account,

@@ -407,6 +407,23 @@ def test_a_refused_request_says_why_and_reserves_nothing(
     assert balances(creator)["available"] == 12_000
 
 
+def test_a_suspended_creator_sees_payouts_are_on_hold(client: Client) -> None:
+    # given
+    creator = _bank_ready_creator(available_minor=12_000)
+    CreatorProfile.objects.filter(pk=creator.pk).update(suspended_at=timezone.now())
+    _signed_in(client, creator)
+
+    # when
+    page = client.get(HOME)
+    refused = client.post(HOME, {"currency": "EUR", "amount": "100.00"})
+
+    # then
+    assert "data-suspended" in _text(page)
+    assert refused.status_code == 400
+    assert "Your account is suspended; payouts are on hold." in _text(refused)
+    assert not Payout.objects.exists()
+
+
 def test_a_currency_without_earnings_is_refused(client: Client) -> None:
     creator = _bank_ready_creator(available_minor=12_000)
     _signed_in(client, creator)

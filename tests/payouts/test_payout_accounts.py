@@ -4,6 +4,7 @@ encrypted bank account and the choice of payout method."""
 from __future__ import annotations
 
 import json
+import threading
 from typing import Any
 
 import pytest
@@ -74,6 +75,41 @@ def test_onboarding_creates_one_express_account_however_often_it_starts(
     assert [entry.after for entry in _audits("payouts.payout_account.stripe_created")] == [
         {"stripe_account_id": account.id}
     ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_first_clicks_at_once_make_one_account(stripe_server: StripeServer) -> None:
+    # given: a creator without a payout account, and two requests racing to start onboarding
+    creator = CreatorProfileFactory()
+    barrier = threading.Barrier(2)
+    links: list[str] = []
+    errors: list[BaseException] = []
+
+    def click() -> None:
+        try:
+            barrier.wait()
+            links.append(_start(creator))
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    # when
+    threads = [threading.Thread(target=click) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    # then: both got a link to the one account
+    assert errors == []
+    assert len(links) == 2
+    accounts = stripe_server.client().v1.accounts.list().data
+    assert len(accounts) == 1
+    assert list(PayoutAccount.objects.values_list("stripe_account_id", flat=True)) == [
+        accounts[0].id
+    ]
+    assert len(_audits("payouts.payout_account.stripe_created")) == 1
 
 
 def test_onboarding_keeps_an_existing_bank_account_and_method(
