@@ -4,6 +4,8 @@ export that records which payouts went into a file."""
 from __future__ import annotations
 
 import os
+import threading
+import time
 import xml.etree.ElementTree as ET
 from decimal import Decimal
 from typing import Any
@@ -12,7 +14,9 @@ import pytest
 import sepaxml
 import xmlschema
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection, transaction
 
+from connect.models import AuditEntry
 from payouts import payout_services
 from payouts.models import Payout, PayoutAccount, PayoutStatus
 from payouts.payout_accounts import bank_account_set
@@ -203,3 +207,42 @@ def test_only_staff_export(debtor: None, approved: list[Payout]) -> None:
     with pytest.raises(PermissionDenied):
         bank_payouts_export(currency="EUR", actor=creator_user.creator.user)
     assert Payout.objects.filter(bank_exported_at__isnull=False).count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_exports_at_once_put_each_payout_in_one_file(
+    debtor: None, approved: list[Payout]
+) -> None:
+    # given: one export holds its payouts, uncommitted, while a second one starts
+    staff = staff_user("Grace")
+    first_built = threading.Event()
+    results: dict[str, Any] = {}
+
+    def first() -> None:
+        try:
+            with transaction.atomic():
+                results["first"] = bank_payouts_export(currency="EUR", actor=staff)
+                first_built.set()
+                time.sleep(0.5)
+        finally:
+            first_built.set()
+            connection.close()
+
+    def second() -> None:
+        first_built.wait(timeout=10)
+        try:
+            results["second"] = bank_payouts_export(currency="EUR", actor=staff)
+        finally:
+            connection.close()
+
+    # when
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    # then: the second waited for the first and found nothing left to export
+    assert [payout.pk for payout in results["first"].payouts] == [p.pk for p in approved]
+    assert results["second"] is None
+    assert AuditEntry.objects.filter(action="payouts.payout.bank_exported").count() == 2

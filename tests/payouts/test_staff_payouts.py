@@ -11,7 +11,9 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from playwright.sync_api import Browser, Page, expect
 
@@ -334,6 +336,26 @@ def test_risk_signals_take_three_queries_whatever_the_page_size(
     with django_assert_num_queries(3):
         risks = payout_risks(payouts)
     assert len(risks) == 6
+
+
+def test_the_queue_page_takes_as_many_queries_for_six_rows_as_for_one(
+    django_assert_max_num_queries: Any,
+) -> None:
+    # given
+    ada = staff_user("Ada")
+    client = signed_in(staff_user("Grace"))
+    payout = request_payout(stripe_creator(), 150000)
+    payout_services.payout_approve(payout=payout, actor=ada)
+    client.get(QUEUE)
+    with CaptureQueriesContext(connection) as one_row:
+        assert len(client.get(QUEUE).context["rows"]) == 1
+    for _ in range(5):
+        more = request_payout(stripe_creator(), 150000)
+        payout_services.payout_approve(payout=more, actor=ada)
+
+    # when / then
+    with django_assert_max_num_queries(len(one_row.captured_queries)):
+        assert len(client.get(QUEUE).context["rows"]) == 6
 
 
 def test_a_refund_rate_of_exactly_a_fifth_is_not_flagged() -> None:
