@@ -358,6 +358,12 @@ PAYOUT_SECOND_APPROVAL_ABOVE = env_json(
 )
 # Bank transfers go out as SEPA credit transfers, which are in euro.
 PAYOUT_BANK_CURRENCIES = env_list("PAYOUT_BANK_CURRENCIES", ["EUR"])
+# The platform's own account, the debtor of the SEPA credit transfer file of bank payouts.
+PAYOUT_SEPA_DEBTOR_NAME = os.environ.get("PAYOUT_SEPA_DEBTOR_NAME", "Connect Marketplace")
+PAYOUT_SEPA_DEBTOR_IBAN = os.environ.get(
+    "PAYOUT_SEPA_DEBTOR_IBAN", "DE89370400440532013000" if DEBUG else ""
+)
+PAYOUT_SEPA_DEBTOR_BIC = os.environ.get("PAYOUT_SEPA_DEBTOR_BIC", "COBADEFFXXX" if DEBUG else "")
 # A worker that claimed a payout for sending and died gives it up after this long.
 PAYOUT_SEND_LEASE_SECONDS = int(os.environ.get("PAYOUT_SEND_LEASE_SECONDS", "300"))
 # Retry delays for a temporary Stripe failure: doubling from the first to the largest.

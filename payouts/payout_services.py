@@ -193,6 +193,8 @@ def payout_request(
     available = balances.get(ids[LedgerAccountKind.CREATOR_AVAILABLE], 0)
     amount = available if amount_minor is None else amount_minor
     minimum = payout_minimum_minor(currency)
+    if amount <= 0 and amount_minor is not None:
+        raise ValidationError(_("Enter an amount above zero."))
     if amount <= 0 or amount > available:
         raise ValidationError(
             _("You can request at most your available balance, %(available)s.")
@@ -775,6 +777,8 @@ def payout_bank_mark_paid(*, payout: Payout, actor: User, reference: str) -> Pay
     payout = Payout.objects.select_for_update().get(pk=payout.pk)
     if payout.rail != PayoutRail.BANK or payout.status != PayoutStatus.APPROVED:
         raise ValidationError(_("Only an approved bank payout can be marked paid."))
+    if payout.bank_exported_at is None:
+        raise ValidationError(_("Put the payout in a SEPA file first."))
     before = _snapshot(payout)
     now = timezone.now()
     payout.status = PayoutStatus.PAID
@@ -804,6 +808,8 @@ def payout_bank_mark_failed(*, payout: Payout, actor: User, reason: str) -> Payo
     payout = Payout.objects.select_for_update().get(pk=payout.pk)
     if payout.rail != PayoutRail.BANK or payout.status != PayoutStatus.APPROVED:
         raise ValidationError(_("Only an approved bank payout can be marked failed."))
+    if payout.bank_exported_at is None:
+        raise ValidationError(_("Put the payout in a SEPA file first."))
     _fail_unsent(payout, code="bank_refused", reason=reason, actor=actor)
     return payout
 

@@ -387,7 +387,7 @@ def test_requesting_a_payout_reserves_the_amount_and_emails_the_creator(
         ("120.01", "You can request at most your available balance, €120.00."),
         ("49.99", "The smallest payout in EUR is €50.00."),
         ("12.345", "Enter an amount in EUR like 120.50."),
-        ("0", "You can request at most your available balance, €120.00."),
+        ("0", "Enter an amount above zero."),
     ],
 )
 def test_a_refused_request_says_why_and_reserves_nothing(

@@ -42,7 +42,7 @@ def test_a_request_reserves_the_amount_at_once(
 
 @pytest.mark.parametrize(
     ("amount", "message"),
-    [(10_001, "at most your available balance"), (4_999, "smallest payout"), (0, "at most")],
+    [(10_001, "at most your available balance"), (4_999, "smallest payout"), (0, "above zero")],
 )
 def test_a_request_beyond_the_balance_or_below_the_minimum_is_refused(
     stripe_server: StripeServer, amount: int, message: str
