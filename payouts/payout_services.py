@@ -31,6 +31,7 @@ import stripe
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -301,9 +302,7 @@ def payout_approve(*, payout: Payout, actor: User) -> Payout:
 def payout_reject(*, payout: Payout, actor: User, reason: str) -> Payout:
     """Reject a payout that has not gone out yet; its amount returns to available."""
     _require_staff(actor)
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError(_("Give a reason; the creator will read it."))
+    reason = _required_text(reason, _("Give a reason; the creator will read it."))
     payout = Payout.objects.select_for_update().get(pk=payout.pk)
     rejectable = payout.status == PayoutStatus.REQUESTED or (
         payout.status == PayoutStatus.APPROVED
@@ -620,8 +619,6 @@ def payouts_due_for_sending(limit: int = 500) -> list[int]:
     or sent without their bank payout. For the sweeper."""
     now = timezone.now()
     lease = now - timedelta(seconds=settings.PAYOUT_SEND_LEASE_SECONDS)
-    from django.db.models import Q
-
     return list(
         Payout.objects.filter(rail=PayoutRail.STRIPE, creator__suspended_at__isnull=True)
         .filter(
@@ -748,6 +745,24 @@ def payout_apply_connected_payout(
 # --- the bank rail --------------------------------------------------------------------------
 
 
+def _required_text(value: str | None, message: str) -> str:
+    """The stripped text, or a ValidationError with `message` when it is blank."""
+    text = (value or "").strip()
+    if not text:
+        raise ValidationError(message)
+    return text
+
+
+def _lock_exported_bank_payout(payout: Payout, not_approved_message: str) -> Payout:
+    """Lock a bank payout that staff may settle: approved and already in a SEPA file."""
+    payout = Payout.objects.select_for_update().get(pk=payout.pk)
+    if payout.rail != PayoutRail.BANK or payout.status != PayoutStatus.APPROVED:
+        raise ValidationError(not_approved_message)
+    if payout.bank_exported_at is None:
+        raise ValidationError(_("Put the payout in a SEPA file first."))
+    return payout
+
+
 @transaction.atomic
 def payout_bank_mark_exported(*, payouts: list[Payout], actor: User) -> None:
     """Record that these approved bank payouts went into a SEPA file staff downloaded."""
@@ -771,14 +786,10 @@ def payout_bank_mark_exported(*, payouts: list[Payout], actor: User) -> None:
 def payout_bank_mark_paid(*, payout: Payout, actor: User, reference: str) -> Payout:
     """The bank executed the transfer: the payout is paid, with the bank's reference."""
     _require_staff(actor)
-    reference = (reference or "").strip()
-    if not reference:
-        raise ValidationError(_("Enter the bank's reference for this transfer."))
-    payout = Payout.objects.select_for_update().get(pk=payout.pk)
-    if payout.rail != PayoutRail.BANK or payout.status != PayoutStatus.APPROVED:
-        raise ValidationError(_("Only an approved bank payout can be marked paid."))
-    if payout.bank_exported_at is None:
-        raise ValidationError(_("Put the payout in a SEPA file first."))
+    reference = _required_text(reference, _("Enter the bank's reference for this transfer."))
+    payout = _lock_exported_bank_payout(
+        payout, _("Only an approved bank payout can be marked paid.")
+    )
     before = _snapshot(payout)
     now = timezone.now()
     payout.status = PayoutStatus.PAID
@@ -802,14 +813,10 @@ def payout_bank_mark_paid(*, payout: Payout, actor: User, reference: str) -> Pay
 def payout_bank_mark_failed(*, payout: Payout, actor: User, reason: str) -> Payout:
     """The bank refused the transfer: the payout fails and its amount returns to available."""
     _require_staff(actor)
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError(_("Give a reason; the creator will read it."))
-    payout = Payout.objects.select_for_update().get(pk=payout.pk)
-    if payout.rail != PayoutRail.BANK or payout.status != PayoutStatus.APPROVED:
-        raise ValidationError(_("Only an approved bank payout can be marked failed."))
-    if payout.bank_exported_at is None:
-        raise ValidationError(_("Put the payout in a SEPA file first."))
+    reason = _required_text(reason, _("Give a reason; the creator will read it."))
+    payout = _lock_exported_bank_payout(
+        payout, _("Only an approved bank payout can be marked failed.")
+    )
     _fail_unsent(payout, code="bank_refused", reason=reason, actor=actor)
     return payout
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from django.core import mail
+from django.utils import timezone
 
 from payouts import payout_services
 from payouts.models import Payout, PayoutStatus
@@ -154,16 +155,10 @@ def test_a_worker_that_died_after_the_transfer_is_resumed_without_a_second_one(
 def test_a_live_lease_keeps_a_second_worker_away(stripe_server: StripeServer) -> None:
     (payout,) = approved_payouts(stripe_server, [5_000])
     Payout.objects.filter(pk=payout.pk).update(
-        status=PayoutStatus.SENDING, send_attempts=1, sending_since=time_now()
+        status=PayoutStatus.SENDING, send_attempts=1, sending_since=timezone.now()
     )
     assert payout_services.payout_send(payout_id=payout.pk).outcome == SendOutcome.SKIPPED
     assert transfers_of(stripe_server, payout) == []
-
-
-def time_now() -> Any:
-    from django.utils import timezone
-
-    return timezone.now()
 
 
 def test_a_timeout_after_the_transfer_is_resolved_by_looking_it_up(
@@ -244,7 +239,7 @@ def test_a_stripe_that_cannot_be_reached_leaves_the_payout_approved(
 
 def test_a_suspended_creators_payout_is_held(stripe_server: StripeServer) -> None:
     (payout,) = approved_payouts(stripe_server, [5_000])
-    type(payout.creator).objects.filter(pk=payout.creator_id).update(suspended_at=time_now())
+    type(payout.creator).objects.filter(pk=payout.creator_id).update(suspended_at=timezone.now())
 
     assert payout_services.payout_send(payout_id=payout.pk).outcome == SendOutcome.SKIPPED
     assert payout.pk not in payout_services.payouts_due_for_sending()

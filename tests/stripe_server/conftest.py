@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import threading
-import urllib.parse
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -15,29 +12,9 @@ import pytest
 import stripe
 
 from stripe_server import serve
+from tests.payouts.stripe_fixtures import StripeServer as Server
 
 WEBHOOK_SECRET = "whsec_test_secret"
-
-
-@dataclass
-class Server:
-    url: str
-
-    def control(self, path: str, **params: Any) -> dict[str, Any]:
-        """POST form params to /_control/<path> (lists as `name[0]=`)."""
-        pairs: list[tuple[str, str]] = []
-        for key, value in params.items():
-            if isinstance(value, list):
-                pairs += [(f"{key}[{i}]", str(v)) for i, v in enumerate(value)]
-            else:
-                pairs.append((key, str(value)))
-        request = urllib.request.Request(  # noqa: S310 - the server's own http URL
-            f"{self.url}/_control/{path}",
-            data=urllib.parse.urlencode(pairs).encode(),
-            method="POST",
-        )
-        with urllib.request.urlopen(request, timeout=5) as answer:  # noqa: S310
-            return json.loads(answer.read())
 
 
 @dataclass
