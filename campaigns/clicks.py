@@ -397,10 +397,11 @@ def click_buffer_recover(*, older_than_seconds: float = RECOVER_AFTER_SECONDS) -
 
 # --- PostgreSQL -----------------------------------------------------------------------------
 
-# Insert what is new, and count exactly that: RETURNING yields only the rows this statement
-# inserted, so a re-run of a committed chunk counts nothing. Clicks of a collaboration that
-# no longer exists are kept but not counted (the counter has a foreign key). Rows go in key
-# order so that two overlapping flushes lock in the same order instead of deadlocking.
+# Insert what is new, and count exactly that, per collaboration and per campaign and day:
+# RETURNING yields only the rows this statement inserted, so a re-run of a committed chunk
+# counts nothing. Clicks of a collaboration that no longer exists are kept but not counted
+# (the counter has a foreign key). Rows go in key order so that two overlapping flushes lock
+# in the same order instead of deadlocking.
 _STORE_SQL = """
 WITH inserted AS (
     INSERT INTO campaigns_click
@@ -410,14 +411,24 @@ WITH inserted AS (
     ORDER BY click_id
     ON CONFLICT (click_id, clicked_at) DO NOTHING
     RETURNING collaboration_id, clicked_at
+), per_day AS (
+    SELECT i.collaboration_id, c.campaign_id, (i.clicked_at AT TIME ZONE 'UTC')::date AS day,
+           count(*) AS clicks
+    FROM inserted i JOIN campaigns_collaboration c ON c.id = i.collaboration_id
+    GROUP BY 1, 2, 3
 ), counted AS (
     INSERT INTO campaigns_clickdailycount (collaboration_id, day, clicks)
-    SELECT i.collaboration_id, (i.clicked_at AT TIME ZONE 'UTC')::date, count(*)
-    FROM inserted i JOIN campaigns_collaboration c ON c.id = i.collaboration_id
-    GROUP BY 1, 2
+    SELECT collaboration_id, day, clicks FROM per_day
     ORDER BY 1, 2
     ON CONFLICT (collaboration_id, day)
     DO UPDATE SET clicks = campaigns_clickdailycount.clicks + EXCLUDED.clicks
+), campaign_counted AS (
+    INSERT INTO campaigns_campaignclickday (campaign_id, day, clicks)
+    SELECT campaign_id, day, sum(clicks) FROM per_day
+    GROUP BY 1, 2
+    ORDER BY 1, 2
+    ON CONFLICT (campaign_id, day)
+    DO UPDATE SET clicks = campaigns_campaignclickday.clicks + EXCLUDED.clicks
 )
 SELECT count(*) FROM inserted
 """

@@ -386,6 +386,25 @@ class ClickDailyCount(models.Model):
         return f"{self.collaboration_id} {self.day}: {self.clicks}"
 
 
+class CampaignClickDay(models.Model):
+    """Clicks per campaign and day, maintained by the flush with `ClickDailyCount`, so that a
+    campaign's dashboard never adds up its collaborations' days."""
+
+    campaign = models.ForeignKey(
+        Campaign, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    day = models.DateField()
+    clicks = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint("campaign", "day", name="campaigns_campaign_click_day_uniq"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id} {self.day}: {self.clicks}"
+
+
 class BrandApiKey(models.Model):
     """A key a brand's systems send to the API (`ck_live_<prefix>_<secret>`).
 

@@ -42,6 +42,7 @@ from connect.money import MoneyError, to_minor
 from payouts.bulk import json_rows, rows_source
 from payouts.models import OrderEventSource, OrderEventType
 from payouts.processing import order_events_enqueue
+from payouts.rollups import rollups_events_received
 
 MAX_EVENTS_PER_BATCH = 1000
 MAX_ID_LENGTH = 100
@@ -64,7 +65,12 @@ class BatchError(ValueError):
 
 
 class EventError(ValueError):
-    """One event is refused; the message is what the brand reads."""
+    """One event is refused; the message is what the brand reads, `field` the field at fault
+    ("event" for the event as a whole), which the integration dashboard groups errors by."""
+
+    def __init__(self, message: str, *, field: str = "event") -> None:
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -121,13 +127,16 @@ def _string(event: dict[str, Any], field: str, *, max_length: int) -> str | None
     if value is None or value == "":
         return None
     if not isinstance(value, str):
-        raise EventError(_("%(field)s must be a string.") % {"field": field})
+        raise EventError(_("%(field)s must be a string.") % {"field": field}, field=field)
     if "\x00" in value:
-        raise EventError(_("%(field)s must not contain a NUL character.") % {"field": field})
+        raise EventError(
+            _("%(field)s must not contain a NUL character.") % {"field": field}, field=field
+        )
     if len(value) > max_length:
         raise EventError(
             _("%(field)s must be at most %(max)s characters; this one has %(length)s.")
-            % {"field": field, "max": max_length, "length": len(value)}
+            % {"field": field, "max": max_length, "length": len(value)},
+            field=field,
         )
     return value
 
@@ -135,7 +144,7 @@ def _string(event: dict[str, Any], field: str, *, max_length: int) -> str | None
 def _required(event: dict[str, Any], field: str, *, max_length: int) -> str:
     value = _string(event, field, max_length=max_length)
     if value is None or not value.strip():
-        raise EventError(_("%(field)s is required.") % {"field": field})
+        raise EventError(_("%(field)s is required.") % {"field": field}, field=field)
     return value
 
 
@@ -145,11 +154,13 @@ def _occurred_at(event: dict[str, Any]) -> dt.datetime:
     if match is None:
         raise EventError(
             _("occurred_at must be an RFC 3339 timestamp like 2025-03-01T12:30:00Z, not %(value)s.")
-            % {"value": _shown(text)}
+            % {"value": _shown(text)},
+            field="occurred_at",
         )
     if match.group("zone") is None:
         raise EventError(
-            _("occurred_at must have a time zone: end it with Z or an offset like +01:00.")
+            _("occurred_at must have a time zone: end it with Z or an offset like +01:00."),
+            field="occurred_at",
         )
     try:
         # Python 3.11 reads every RFC 3339 form the pattern lets through ("Z" included).
@@ -157,7 +168,8 @@ def _occurred_at(event: dict[str, Any]) -> dt.datetime:
         return parsed.astimezone(dt.UTC)
     except (ValueError, OverflowError):
         raise EventError(
-            _("occurred_at is not a real date and time: %(value)s.") % {"value": _shown(text)}
+            _("occurred_at is not a real date and time: %(value)s.") % {"value": _shown(text)},
+            field="occurred_at",
         ) from None
 
 
@@ -166,7 +178,8 @@ def _currency(event: dict[str, Any]) -> str:
     if code not in iso_currencies():
         raise EventError(
             _("currency must be an ISO 4217 code like EUR, not %(value)s.")
-            % {"value": _shown(event["currency"])}
+            % {"value": _shown(event["currency"])},
+            field="currency",
         )
     return code
 
@@ -175,27 +188,33 @@ def _amount_minor(event: dict[str, Any], event_type: str, currency: str) -> int 
     value = event.get("amount")
     if event_type == OrderEventType.CANCELLED:
         if value is not None:
-            raise EventError(_("order.cancelled takes no amount: leave amount out."))
+            raise EventError(
+                _("order.cancelled takes no amount: leave amount out."), field="amount"
+            )
         return None
     if value is None or value == "":
-        raise EventError(_("amount is required for %(type)s.") % {"type": event_type})
+        raise EventError(
+            _("amount is required for %(type)s.") % {"type": event_type}, field="amount"
+        )
     if not isinstance(value, str):
         raise EventError(
             _('amount must be a decimal string like "129.99", not %(value)s.')
-            % {"value": _shown(value)}
+            % {"value": _shown(value)},
+            field="amount",
         )
     if len(value) > 40:
         raise EventError(
             _('amount must be a decimal string like "129.99", not %(value)s.')
-            % {"value": _shown(value)}
+            % {"value": _shown(value)},
+            field="amount",
         )
     try:
         minor = to_minor(value, currency)
     except MoneyError as exc:
         # connect.money's own words: "'12.345' has 3 decimals; EUR allows 2."
-        raise EventError(_("amount %(error)s") % {"error": str(exc)}) from None
+        raise EventError(_("amount %(error)s") % {"error": str(exc)}, field="amount") from None
     if minor <= 0:
-        raise EventError(_("amount must be greater than zero."))
+        raise EventError(_("amount must be greater than zero."), field="amount")
     return minor
 
 
@@ -207,7 +226,8 @@ def _click_id(event: dict[str, Any]) -> uuid.UUID | None:
         return uuid.UUID(value)
     except ValueError:
         raise EventError(
-            _("click_id must be a UUID, not %(value)s.") % {"value": _shown(value)}
+            _("click_id must be a UUID, not %(value)s.") % {"value": _shown(value)},
+            field="click_id",
         ) from None
 
 
@@ -220,7 +240,8 @@ def order_event_validate(event: Any) -> ValidOrderEvent:
     if event_type not in OrderEventType.values:
         raise EventError(
             _("type must be order.paid, order.refunded or order.cancelled, not %(value)s.")
-            % {"value": _shown(event_type)}
+            % {"value": _shown(event_type)},
+            field="type",
         )
     order_id = _required(event, "order_id", max_length=MAX_ID_LENGTH)
     occurred_at = _occurred_at(event)
@@ -294,11 +315,12 @@ FROM unnest(%(event_id)s::varchar[]) AS d(event_id)
 
 _INSERT_REJECTED = """
 INSERT INTO payouts_rejectedorderevent (
-    brand_id, received_at, batch_id, source, index, event_id, raw, error
+    brand_id, received_at, batch_id, source, index, event_id, raw, error, error_field
 )
 SELECT %(brand_id)s, %(received_at)s, %(batch_id)s, %(source)s, r.index, r.event_id, r.raw,
-       r.error
-FROM jsonb_to_recordset(%(rows)s::jsonb) AS r(index integer, event_id text, raw jsonb, error text)
+       r.error, r.error_field
+FROM jsonb_to_recordset(%(rows)s::jsonb)
+    AS r(index integer, event_id text, raw jsonb, error text, error_field text)
 """
 
 
@@ -330,7 +352,13 @@ def order_events_ingest(
             event_id = sent_id if isinstance(sent_id, str) else None
             refused.append(RefusedOrderEvent(index=index, event_id=event_id, error=str(exc)))
             refused_rows.append(
-                {"index": index, "event_id": event_id or "", "raw": raw, "error": str(exc)}
+                {
+                    "index": index,
+                    "event_id": event_id or "",
+                    "raw": raw,
+                    "error": str(exc),
+                    "error_field": exc.field,
+                }
             )
             continue
         if event.event_id in valid:
@@ -376,6 +404,14 @@ def order_events_ingest(
             cursor.execute(_INSERT_DUPLICATES, {**params, "event_id": duplicate_ids})
         if refused_rows:
             cursor.execute(_INSERT_REJECTED, {**params, "rows": _storable_json(refused_rows)})
+    # Last: the brand's counter row for the day is shared by its concurrent batches.
+    rollups_events_received(
+        brand_id=brand.pk,
+        received_at=received_at,
+        accepted=accepted,
+        duplicates=len(duplicate_ids),
+        refused_codes=[row["error_field"] for row in refused_rows],
+    )
     if accepted:
         # One processing message per batch, once the events are committed. If the broker
         # is unreachable the events wait, stored, for the sweeper (`order_events_sweep`).

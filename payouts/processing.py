@@ -55,6 +55,11 @@ from payouts.models import (
     LedgerAccountKind,
     LedgerTransactionKind,
 )
+from payouts.rollups import (
+    rollups_commissions_changed,
+    rollups_matured,
+    rollups_unattributed_changed,
+)
 from payouts.rules import Attributed, Unattributed
 
 logger = logging.getLogger(__name__)
@@ -400,6 +405,9 @@ def orders_settle(
         amounts[order_pks[key]] = targets[ident].amount_minor if ident in targets else 0
     _orders_write({order_pks[key]: d for key, d in decisions.items()}, amounts)
     result.deferred_events = _events_write(decisions, events, claimed, now=now)
+    # The dashboards' rollups, then the ledger: both hold rows every batch of a campaign or
+    # brand shares, locked from here to COMMIT.
+    rollups_commissions_changed((current.get(row.ident), row) for row in changed)
     # The ledger last: its balance rows (a brand's commission account above all) are shared
     # by every batch, and their row locks last from here to COMMIT.
     if planned:
@@ -675,10 +683,17 @@ def _orders_write(decisions: dict[int, OrderDecision], amounts: dict[int, int]) 
     )
     source = rows_source([(name, types[name]) for name in names])
     with connection.cursor() as cursor:
+        # `old` is the same row as this statement's snapshot saw it: before the update.
         cursor.execute(
-            f"UPDATE payouts_order o SET {sets}, updated_at = now() FROM {source} "  # noqa: S608
-            "WHERE o.id = v.id",
+            f"UPDATE payouts_order o SET {sets}, updated_at = now() "  # noqa: S608
+            f"FROM {source} JOIN payouts_order old ON old.id = v.id WHERE o.id = v.id "
+            "RETURNING o.brand_id, old.unattributed_reason, old.paid_received_at, "
+            "o.unattributed_reason, o.paid_received_at",
             [json_rows(zip(*(values[name] for name in names), strict=True))],
+        )
+        rollups_unattributed_changed(
+            (brand_id, (old_reason, old_at), (new_reason, new_at))
+            for brand_id, old_reason, old_at, new_reason, new_at in cursor.fetchall()
         )
 
 
@@ -824,6 +839,7 @@ def commissions_mature(*, now: dt.datetime | None = None, limit: int = 5000) -> 
                         commission_id=row.pk,
                     )
                 )
+        rollups_matured(rows)
         ledger_post_many(postings=postings, fetch=False)
         cursor.execute(
             """

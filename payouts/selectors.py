@@ -21,6 +21,7 @@ from payouts.models.ledger import (
     LedgerTransaction,
 )
 from payouts.models.orders import Commission, Order
+from payouts.rollups import ROLLUP_CHECKS
 
 
 def account_balance(account: LedgerAccount) -> int:
@@ -226,7 +227,7 @@ def ledger_checks() -> list[LedgerCheck]:
             # One snapshot for all checks, so that postings committing meanwhile cannot make
             # a rollup look out of step with the entries.
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-        for name, sql, message in _CHECKS:
+        for name, sql, message in [*_CHECKS, *ROLLUP_CHECKS]:
             cursor.execute(sql)
             failures = [message.format(*row) for row in cursor.fetchall()]
             results.append(LedgerCheck(name=name, failures=failures))

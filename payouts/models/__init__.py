@@ -35,15 +35,29 @@ from payouts.models.payouts import (
     ReconciliationKind,
     StripeWebhookEvent,
 )
+from payouts.models.rollups import (
+    BrandEventDay,
+    BrandEventKind,
+    CampaignDay,
+    CollaborationDay,
+    CollaborationTotal,
+    CreatorMaturity,
+)
 from payouts.models.uploads import CsvUpload, CsvUploadStatus
 
 __all__ = [
     "OPEN_PAYOUT_STATUSES",
     "ORDER_EVENT_RAW_COLUMNS",
     "AttributionVia",
+    "BrandEventDay",
+    "BrandEventKind",
     "BudgetNote",
+    "CampaignDay",
+    "CollaborationDay",
+    "CollaborationTotal",
     "Commission",
     "CommissionStatus",
+    "CreatorMaturity",
     "CsvUpload",
     "CsvUploadStatus",
     "DuplicateOrderEvent",

@@ -137,6 +137,8 @@ class RejectedOrderEvent(models.Model):
     event_id = models.TextField(blank=True, default="")
     raw = models.JSONField(null=True)
     error = models.TextField()
+    # The field at fault ("event" for the event as a whole), for grouping errors.
+    error_field = models.CharField(max_length=32, blank=True, default="")
     source = models.CharField(
         max_length=8, choices=OrderEventSource.choices, default=OrderEventSource.API
     )
