@@ -56,14 +56,19 @@ def _upsert(
     fixed: Sequence[tuple[str, str]],
     sums: Sequence[tuple[str, str]],
     rows: list[tuple[Any, ...]],
+    latest: Sequence[tuple[str, str]] = (),
 ) -> None:
-    """Add `rows` (keys, fixed columns, summed columns) to `table`, in key order."""
+    """Add `rows` (keys, fixed columns, summed columns, then the `latest` columns, which
+    keep the greater value) to `table`, in key order."""
     if not rows:
         return
-    columns = [*keys, *fixed, *sums]
+    columns = [*keys, *fixed, *sums, *latest]
     names = ", ".join(name for name, _type in columns)
     key_names = ", ".join(name for name, _type in keys)
-    updates = ", ".join(f"{name} = {table}.{name} + EXCLUDED.{name}" for name, _type in sums)
+    updates = ", ".join(
+        [f"{name} = {table}.{name} + EXCLUDED.{name}" for name, _type in sums]
+        + [f"{name} = greatest({table}.{name}, EXCLUDED.{name})" for name, _type in latest]
+    )
     rows.sort(key=lambda row: tuple(row[: len(keys)]))
     with connection.cursor() as cursor:
         cursor.execute(
@@ -177,17 +182,20 @@ def rollups_matured(rows: Iterable[CountedCommission]) -> None:
     _maturity_add(maturity)
 
 
-def _brand_events_add(counts: Counter[tuple[int, dt.date, str, str]]) -> None:
+def _brand_events_add(
+    counts: Counter[tuple[int, dt.date, str, str]], last_at: dt.datetime | None = None
+) -> None:
     _upsert(
         "payouts_brandeventday",
         [("brand_id", "bigint"), ("day", "date"), ("kind", "varchar"), ("code", "varchar")],
         [],
         [("count", "bigint")],
         [
-            (brand, day.isoformat(), kind, code, value)
+            (brand, day.isoformat(), kind, code, value, last_at)
             for (brand, day, kind, code), value in counts.items()
             if value
         ],
+        latest=[("last_at", "timestamptz")],
     )
 
 
@@ -206,7 +214,7 @@ def rollups_events_received(
     counts[(brand_id, day, BrandEventKind.DUPLICATE, "")] += duplicates
     for code in refused_codes:
         counts[(brand_id, day, BrandEventKind.REJECTED, code)] += 1
-    _brand_events_add(counts)
+    _brand_events_add(counts, received_at)
 
 
 def rollups_unattributed_changed(
@@ -260,39 +268,46 @@ EXPECTED_SQL: dict[str, str] = {
         GROUP BY c.creator_id, c.currency, 3
     """,
     "payouts_brandeventday": """
-        SELECT brand_id, (received_at AT TIME ZONE 'UTC')::date, 'received', '', count(*)
+        SELECT brand_id, (received_at AT TIME ZONE 'UTC')::date, 'received', '', count(*),
+               max(received_at)
         FROM payouts_orderevent GROUP BY 1, 2
         UNION ALL
-        SELECT brand_id, (received_at AT TIME ZONE 'UTC')::date, 'duplicate', '', count(*)
+        SELECT brand_id, (received_at AT TIME ZONE 'UTC')::date, 'duplicate', '', count(*),
+               max(received_at)
         FROM payouts_duplicateorderevent GROUP BY 1, 2
         UNION ALL
-        SELECT brand_id, (received_at AT TIME ZONE 'UTC')::date, 'rejected', error_field, count(*)
+        SELECT brand_id, (received_at AT TIME ZONE 'UTC')::date, 'rejected', error_field,
+               count(*), max(received_at)
         FROM payouts_rejectedorderevent GROUP BY 1, 2, 4
         UNION ALL
         SELECT brand_id, (paid_received_at AT TIME ZONE 'UTC')::date, 'unattributed',
-               unattributed_reason, count(*)
+               unattributed_reason, count(*), NULL::timestamptz
         FROM payouts_order
         WHERE unattributed_reason <> '' AND paid_received_at IS NOT NULL
         GROUP BY 1, 2, 4
     """,
 }
 
-# Each table's key and counted columns, in the order of EXPECTED_SQL's columns.
-_TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+# Each table's key and counted columns (and any column kept but not compared), in the
+# order of EXPECTED_SQL's columns.
+_TABLES: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = {
     "payouts_collaborationday": (
         ("collaboration_id", "day", "creator_id", "campaign_id", "brand_id", "currency"),
         ("orders", "revenue_minor", "commission_minor"),
+        (),
     ),
     "payouts_campaignday": (
         ("campaign_id", "day", "brand_id", "currency"),
         ("orders", "revenue_minor", "commission_minor"),
+        (),
     ),
     "payouts_collaborationtotal": (
         ("collaboration_id", "creator_id", "campaign_id", "brand_id", "currency"),
         ("orders", "revenue_minor", "commission_minor"),
+        (),
     ),
-    "payouts_creatormaturity": (("creator_id", "currency", "day"), ("pending_minor",)),
-    "payouts_brandeventday": (("brand_id", "day", "kind", "code"), ("count",)),
+    "payouts_creatormaturity": (("creator_id", "currency", "day"), ("pending_minor",), ()),
+    "payouts_brandeventday": (("brand_id", "day", "kind", "code"), ("count",), ("last_at",)),
 }
 
 
@@ -302,8 +317,8 @@ def rollups_rebuild() -> None:
     with the workers stopped or accept that they wait."""
     with connection.cursor() as cursor:
         for table, sql in EXPECTED_SQL.items():
-            keys, sums = _TABLES[table]
-            names = ", ".join((*keys, *sums))
+            keys, sums, kept = _TABLES[table]
+            names = ", ".join((*keys, *sums, *kept))
             cursor.execute(f"LOCK TABLE {table} IN EXCLUSIVE MODE")
             cursor.execute(f"DELETE FROM {table}")  # noqa: S608
             cursor.execute(f"INSERT INTO {table} ({names}) {sql}")
@@ -323,8 +338,8 @@ _CLICKS_SQL = """
 
 def _difference_sql(table: str, sql: str) -> str:
     """Rows where the rollup and the recount differ (a missing row counts as zeros)."""
-    keys, sums = _TABLES[table]
-    expected_cols = ", ".join((*keys, *(f"e_{name}" for name in sums)))
+    keys, sums, kept = _TABLES[table]
+    expected_cols = ", ".join((*keys, *(f"e_{name}" for name in (*sums, *kept))))
     join = " AND ".join(f"r.{k} = e.{k}" for k in keys)
     differs = " OR ".join(f"coalesce(r.{name}, 0) <> coalesce(e.e_{name}, 0)" for name in sums)
     shown_keys = ", ".join(f"coalesce(r.{k}::text, e.{k}::text)" for k in keys)

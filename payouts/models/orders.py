@@ -88,9 +88,18 @@ class Order(models.Model):
                 name="payouts_order_amounts_not_negative",
             ),
         ]
-        # No index beyond the unique (brand, order id): processing rewrites every order it
-        # settles, and with no indexed column changing those updates stay HOT (in-page,
-        # no index writes; see the fillfactor in migration 0003).
+        # Beyond the unique (brand, order id), only a partial index of unattributed orders
+        # (for the brand's integration health): processing rewrites every order it settles,
+        # and with no indexed column changing those updates stay HOT (in-page, no index
+        # writes; see the fillfactor in migration 0003). An order's unattributed reason is
+        # set once and seldom changes.
+        indexes: ClassVar[list[models.Index]] = [
+            models.Index(
+                fields=["brand", "-id"],
+                name="order_unattributed_idx",
+                condition=~Q(unattributed_reason=""),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.order_id} ({self.brand_id})"

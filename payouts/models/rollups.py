@@ -141,14 +141,16 @@ class BrandEventKind(models.TextChoices):
 
 
 class BrandEventDay(models.Model):
-    """`code` is the error code of a refused event, or the reason of an unattributed order;
-    blank for received and duplicate events."""
+    """`code` is the field at fault of a refused event, or the reason of an unattributed
+    order; blank for received and duplicate events."""
 
     brand_id = models.BigIntegerField()
     day = models.DateField()
     kind = models.CharField(max_length=16, choices=BrandEventKind.choices)
     code = models.CharField(max_length=64, blank=True, default="")
     count = models.BigIntegerField(default=0)
+    # When the last of them arrived (received, refused and duplicate events).
+    last_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints: ClassVar[list[models.BaseConstraint]] = [
