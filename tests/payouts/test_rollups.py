@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from io import StringIO
 from typing import Any
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
@@ -235,4 +237,21 @@ def test_a_rebuild_gives_the_rows_the_pipeline_kept(scenario: dict[str, Any]) ->
         assert [r for r in rebuilt if _counts(model, r)] == [
             r for r in kept[model] if _counts(model, r)
         ], model
+    assert failures() == {}
+
+
+def test_the_rebuild_command_repairs_a_drifted_rollup(scenario: dict[str, Any]) -> None:
+    # given
+    anna, brand = scenario["anna"], scenario["brand"]
+    send(brand, event("p1", order_id="A-1", amount="100.00", code=anna.discount_code))
+    CollaborationTotal.objects.update(revenue_minor=1)
+    assert "rollup collaborationtotal equals its recount" in failures()
+
+    # when
+    out = StringIO()
+    call_command("rebuild_rollups", stdout=out)
+
+    # then
+    assert "Rollups rebuilt" in out.getvalue()
+    assert CollaborationTotal.objects.get().revenue_minor == 10000
     assert failures() == {}
