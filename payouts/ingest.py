@@ -331,15 +331,20 @@ def _storable_json(value: Any) -> str:
 
 @transaction.atomic
 def order_events_ingest(
-    *, brand: Brand, events: list[Any], source: str = OrderEventSource.API
+    *,
+    brand: Brand,
+    events: list[Any],
+    source: str = OrderEventSource.API,
+    received_at: dt.datetime | None = None,
 ) -> IngestResult:
     """Validate and store one batch for the brand; see the module docstring for the rules.
 
     Returns what the API answers: how many events were stored, how many were duplicates,
-    and each refused event with its index in the batch and its error.
+    and each refused event with its index in the batch and its error. `received_at` is
+    now unless given: demo data and tests pass past times to recreate earlier days.
     """
     batch_id = uuid.uuid4()
-    received_at = timezone.now()
+    received_at = received_at or timezone.now()
     valid: dict[str, ValidOrderEvent] = {}
     in_batch_duplicate_ids: list[str] = []
     refused: list[RefusedOrderEvent] = []
