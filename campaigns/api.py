@@ -34,8 +34,18 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_countries.serializer_fields import CountryField
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_serializer,
+    extend_schema_view,
+)
 from rest_framework import exceptions, serializers, status
 from rest_framework.pagination import CursorPagination
+from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -72,6 +82,13 @@ from campaigns.services import (
     collaboration_remove,
 )
 from campaigns.services.campaigns import campaign_current_terms
+from connect.api_schema import (
+    CURSOR_HELP,
+    DECIMAL_STRING_SCHEMA,
+    api_errors,
+    cursor_page_serializer,
+    error_example,
+)
 from connect.models import Niche, User
 from connect.money import MoneyError, currency_exponent, from_minor, to_minor
 from connect.selectors import creator_profile_get_by_handle
@@ -142,9 +159,10 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
 
 
 class BrandApiView(APIView):
-    """Base of every brand API view: session login for now (API keys come later) and the
-    one error shape."""
+    """Base of every brand API view: session login for now (API keys come later), JSON
+    bodies (the campaign's terms nest) and the one error shape."""
 
+    parser_classes = [JSONParser]
     # Model field names in service errors → the API's field paths.
     service_error_fields: ClassVar[dict[str, str]] = {}
 
@@ -156,13 +174,37 @@ class BrandApiView(APIView):
 # Pagination
 
 
+INVALID_CURSOR = gettext_lazy("This cursor is not one the API gave; start again without it.")
+
+
 class NewestFirstCursorPagination(CursorPagination):
-    """Newest first; a cursor stays right while rows are added, unlike page numbers."""
+    """Newest first; a cursor stays right while rows are added, unlike page numbers.
+
+    A cursor the API did not give is a 400 on `cursor`, as on every list of the API.
+    """
 
     ordering = ("-created_at", "-id")
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200
+
+    def decode_cursor(self, request: Request) -> Any:
+        try:
+            return super().decode_cursor(request)
+        except exceptions.NotFound:
+            raise exceptions.ValidationError({"cursor": [INVALID_CURSOR]}) from None
+
+
+class CursorQuerySerializer(serializers.Serializer):
+    """The query parameters of a cursor-paginated list; views add their filters."""
+
+    cursor = serializers.CharField(required=False, help_text=CURSOR_HELP)
+    page_size = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=NewestFirstCursorPagination.max_page_size,
+        help_text="Items a page holds: 50 unless set, at most 200.",
+    )
 
 
 def paginated_response(
@@ -181,6 +223,7 @@ def paginated_response(
 # Fields
 
 
+@extend_schema_field(DECIMAL_STRING_SCHEMA)
 class DecimalStringField(serializers.CharField):
     """A decimal number sent as a string ("12.50"); JSON numbers are refused, so that no
     float ever stands for money or a rate."""
@@ -217,6 +260,7 @@ class PercentField(DecimalStringField):
         return str(Decimal(value).quantize(Decimal("0.01")))
 
 
+@extend_schema_field(DECIMAL_STRING_SCHEMA)
 class MoneyField(serializers.Field):
     """Reads `<amount>` (minor units) and `currency` off the object and renders the API's
     decimal string ("129.99"), or null."""
@@ -230,6 +274,11 @@ class MoneyField(serializers.Field):
     def to_representation(self, value: Any) -> str | None:
         amount = getattr(value, self.amount)
         return None if amount is None else from_minor(amount, value.currency)
+
+
+@extend_schema_field({"type": "string", "pattern": "^[A-Z]{2}$", "example": "PL"})
+class CountryCodeField(CountryField):
+    """An ISO 3166-1 alpha-2 country code ("PL")."""
 
 
 def _minor(amount: str | None, currency: str, field: str) -> int | None:
@@ -326,6 +375,7 @@ CAMPAIGN_ERROR_FIELDS = {
 }
 
 
+@extend_schema_serializer(component_name="Terms")
 class TermsInputSerializer(serializers.Serializer):
     commission_type = serializers.ChoiceField(choices=CommissionType.choices)
     commission_percent = PercentField(required=False, allow_null=True)
@@ -334,16 +384,17 @@ class TermsInputSerializer(serializers.Serializer):
     attribution_window_days = serializers.IntegerField(required=False, min_value=0, max_value=32767)
 
 
+@extend_schema_serializer(component_name="Campaign")
 class CampaignInputSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=140)
     brief = serializers.CharField(max_length=20000, required=False, allow_blank=True)
     landing_url = serializers.URLField(max_length=500)
     niche = serializers.SlugRelatedField(slug_field="slug", queryset=Niche.objects.all())
-    target_countries = serializers.ListField(child=CountryField(), required=False)
+    target_countries = serializers.ListField(child=CountryCodeField(), required=False)
     currency = serializers.ChoiceField(choices=settings.CAMPAIGN_CURRENCIES)
     join_mode = serializers.ChoiceField(choices=JoinMode.choices, required=False)
     min_followers = serializers.IntegerField(min_value=0, required=False)
-    eligible_countries = serializers.ListField(child=CountryField(), required=False)
+    eligible_countries = serializers.ListField(child=CountryCodeField(), required=False)
     starts_on = serializers.DateField(required=False, allow_null=True)
     ends_on = serializers.DateField(required=False, allow_null=True)
     budget = DecimalStringField(required=False, allow_null=True)
@@ -420,37 +471,57 @@ def _service_inputs(data: dict[str, Any], current: _Current) -> tuple[CampaignIn
 # Output
 
 
+@extend_schema_serializer(component_name="Terms")
 class TermsOutputSerializer(serializers.Serializer):
     """The terms in force now, read off `with_current_terms`' annotations."""
 
-    commission_type = serializers.CharField(source="current_commission_type")
-    commission_percent = PercentField(source="current_commission_percent", allow_null=True)
-    commission_fixed = serializers.SerializerMethodField()
-    hold_days = serializers.IntegerField(source="current_hold_days")
-    attribution_window_days = serializers.IntegerField(source="current_attribution_window_days")
+    commission_type = serializers.ChoiceField(
+        choices=CommissionType.choices, source="current_commission_type"
+    )
+    commission_percent = PercentField(
+        source="current_commission_percent",
+        allow_null=True,
+        help_text="The percent of the order's net amount, for a percent commission.",
+    )
+    commission_fixed = serializers.SerializerMethodField(
+        help_text="The amount per order, for a fixed commission."
+    )
+    hold_days = serializers.IntegerField(
+        source="current_hold_days", help_text="Days a commission waits before it is payable."
+    )
+    attribution_window_days = serializers.IntegerField(
+        source="current_attribution_window_days",
+        help_text="Days after a click within which an order is attributed to it.",
+    )
 
+    @extend_schema_field({**DECIMAL_STRING_SCHEMA, "nullable": True})
     def get_commission_fixed(self, campaign: Campaign) -> str | None:
         amount = campaign.current_commission_fixed_minor  # type: ignore[attr-defined]
         return None if amount is None else from_minor(amount, campaign.currency)
 
 
+@extend_schema_serializer(component_name="Campaign")
 class CampaignOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    brand = serializers.CharField(source="brand.slug")
+    brand = serializers.CharField(source="brand.slug", help_text="The brand's slug.")
     title = serializers.CharField()
-    brief = serializers.CharField()
+    brief = serializers.CharField(help_text="Markdown.")
     landing_url = serializers.URLField()
-    niche = serializers.CharField(source="niche.slug")
-    target_countries = serializers.ListField(child=serializers.CharField())
-    currency = serializers.CharField()
-    join_mode = serializers.CharField()
+    niche = serializers.CharField(source="niche.slug", help_text="The niche's slug.")
+    target_countries = serializers.ListField(child=CountryCodeField())
+    currency = serializers.CharField(help_text="ISO 4217 code; fixed once published.")
+    join_mode = serializers.ChoiceField(choices=JoinMode.choices)
     min_followers = serializers.IntegerField()
-    eligible_countries = serializers.ListField(child=serializers.CharField())
-    starts_on = serializers.DateField()
-    ends_on = serializers.DateField()
-    budget = MoneyField(amount="budget_minor", allow_null=True)
-    status = serializers.CharField()
-    published_at = serializers.DateTimeField()
+    eligible_countries = serializers.ListField(child=CountryCodeField())
+    starts_on = serializers.DateField(allow_null=True)
+    ends_on = serializers.DateField(allow_null=True)
+    budget = MoneyField(
+        amount="budget_minor",
+        allow_null=True,
+        help_text="The commission budget; null for none.",
+    )
+    status = serializers.ChoiceField(choices=CampaignStatus.choices)
+    published_at = serializers.DateTimeField(allow_null=True)
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
     terms = TermsOutputSerializer(source="*")
@@ -458,29 +529,36 @@ class CampaignOutputSerializer(serializers.Serializer):
     pending_applications = serializers.IntegerField(source="pending_count")
 
 
+@extend_schema_serializer(component_name="CollaborationCreator")
 class CreatorOutputSerializer(serializers.Serializer):
     handle = serializers.CharField()
     display_name = serializers.CharField()
-    country = serializers.CharField(source="country.code")
-    max_followers = serializers.IntegerField()
+    country = serializers.CharField(source="country.code", help_text="ISO 3166-1 alpha-2.")
+    max_followers = serializers.IntegerField(
+        help_text="The largest audience on any of the creator's platforms."
+    )
 
 
+@extend_schema_serializer(component_name="Collaboration")
 class CollaborationOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    campaign = serializers.IntegerField(source="campaign_id")
-    status = serializers.CharField()
+    campaign = serializers.IntegerField(source="campaign_id", help_text="The campaign's id.")
+    status = serializers.ChoiceField(choices=CollaborationStatus.choices)
     creator = CreatorOutputSerializer()
-    pitch = serializers.CharField()
-    decision_reason = serializers.CharField()
+    pitch = serializers.CharField(help_text="What the creator wrote when applying.")
+    decision_reason = serializers.CharField(help_text="Why it was rejected or removed.")
     tracking_code = serializers.CharField(allow_null=True)
-    tracking_url = serializers.SerializerMethodField()
+    tracking_url = serializers.SerializerMethodField(
+        help_text="The creator's tracking link (`/r/<tracking code>`)."
+    )
     discount_code = serializers.CharField(allow_null=True)
-    clicks = serializers.SerializerMethodField()
-    activated_at = serializers.DateTimeField()
-    removed_at = serializers.DateTimeField()
+    clicks = serializers.SerializerMethodField(help_text="Clicks counted on the tracking link.")
+    activated_at = serializers.DateTimeField(allow_null=True)
+    removed_at = serializers.DateTimeField(allow_null=True)
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
 
+    @extend_schema_field(OpenApiTypes.URI)
     def get_tracking_url(self, collaboration: Collaboration) -> str | None:
         return _tracking_url(collaboration.tracking_code)
 
@@ -488,8 +566,49 @@ class CollaborationOutputSerializer(serializers.Serializer):
         return int(getattr(collaboration, "click_count", None) or 0)
 
 
+CampaignPageSerializer = cursor_page_serializer("CampaignPage", CampaignOutputSerializer)
+CollaborationPageSerializer = cursor_page_serializer(
+    "CollaborationPage", CollaborationOutputSerializer
+)
+
+
 # ---------------------------------------------------------------------------------------
 # Campaigns
+
+_SESSION_NOTE = (
+    "\n\nFor members of the brand, signed in to the site (session cookie; writes send the "
+    "CSRF token in `X-CSRFToken`). Another brand's objects answer 404 like unknown ones."
+)
+# Session views answer 403, not 401, without a login: a cookie has no WWW-Authenticate.
+_MEMBER_FORBIDDEN = {
+    403: "Not signed in, or the CSRF token is missing on a write, or the signed-in user "
+    "may not do this."
+}
+_MEMBER_READ_ERRORS = api_errors(400, 403, 404, descriptions=_MEMBER_FORBIDDEN)
+_MEMBER_WRITE_ERRORS = api_errors(400, 403, 404, 415, descriptions=_MEMBER_FORBIDDEN)
+_PUBLISH_ERRORS = api_errors(
+    400,
+    403,
+    404,
+    415,
+    descriptions={403: _MEMBER_FORBIDDEN[403] + " Only a verified, unsuspended brand publishes."},
+    examples={
+        403: [
+            error_example(
+                "Brand not verified",
+                "permission_denied",
+                {"detail": ["Your brand must be verified before it can publish campaigns."]},
+            )
+        ]
+    },
+)
+SLUG = OpenApiParameter("slug", str, OpenApiParameter.PATH, description="The brand's slug.")
+CAMPAIGN_ID = OpenApiParameter(
+    "campaign_id", int, OpenApiParameter.PATH, description="The campaign's id."
+)
+COLLABORATION_ID = OpenApiParameter(
+    "collaboration_id", int, OpenApiParameter.PATH, description="The collaboration's id."
+)
 
 
 class BrandCampaignsApi(BrandApiView):
@@ -497,12 +616,23 @@ class BrandCampaignsApi(BrandApiView):
 
     service_error_fields = CAMPAIGN_ERROR_FIELDS
 
-    class FilterSerializer(serializers.Serializer):
-        status = serializers.ChoiceField(choices=CampaignStatus.choices, required=False)
+    class FilterSerializer(CursorQuerySerializer):
+        status = serializers.ChoiceField(
+            choices=CampaignStatus.choices, required=False, help_text="Only this status."
+        )
 
     InputSerializer = CampaignInputSerializer
     OutputSerializer = CampaignOutputSerializer
 
+    @extend_schema(
+        operation_id="brand_campaigns_list",
+        tags=["campaigns"],
+        summary="List a brand's campaigns",
+        description="Every campaign of the brand, newest first, with its terms in force and "
+        "its counts of active creators and pending applications. Pages by cursor." + _SESSION_NOTE,
+        parameters=[SLUG, FilterSerializer],
+        responses={200: CampaignPageSerializer, **_MEMBER_READ_ERRORS},
+    )
     def get(self, request: Request, slug: str) -> Response:
         brand = _member_brand_or_404(request.user, slug)
         filters = self.FilterSerializer(data=request.query_params)
@@ -517,6 +647,17 @@ class BrandCampaignsApi(BrandApiView):
             view=self,
         )
 
+    @extend_schema(
+        operation_id="brand_campaigns_create",
+        tags=["campaigns"],
+        summary="Draft a campaign",
+        description="Creates a draft campaign with its first terms. Money is a decimal string "
+        "in the campaign's currency (`budget`, `terms.commission_fixed`); a percent has at "
+        "most two decimals." + _SESSION_NOTE,
+        parameters=[SLUG],
+        request=InputSerializer,
+        responses={201: OutputSerializer, **_MEMBER_WRITE_ERRORS},
+    )
     def post(self, request: Request, slug: str) -> Response:
         brand = _member_brand_or_404(request.user, slug)
         serializer = self.InputSerializer(data=request.data)
@@ -544,10 +685,30 @@ class CampaignDetailApi(BrandApiView):
     InputSerializer = CampaignInputSerializer
     OutputSerializer = CampaignOutputSerializer
 
+    @extend_schema(
+        operation_id="campaign_get",
+        tags=["campaigns"],
+        summary="Read a campaign",
+        description="One campaign with its terms in force." + _SESSION_NOTE,
+        parameters=[CAMPAIGN_ID],
+        responses={200: OutputSerializer, **api_errors(403, 404, descriptions=_MEMBER_FORBIDDEN)},
+    )
     def get(self, request: Request, campaign_id: int) -> Response:
         campaign = _member_campaign_or_404(request.user, campaign_id)
         return Response(self.OutputSerializer(_campaign_for_output(campaign)).data)
 
+    @extend_schema(
+        operation_id="campaign_update",
+        tags=["campaigns"],
+        summary="Change a campaign",
+        description="Changes the fields sent and keeps the rest. Changed terms become a new "
+        "version in force from now, and the campaign's active creators are emailed; the "
+        "currency is fixed once the campaign is published; an ended campaign does not "
+        "change." + _SESSION_NOTE,
+        parameters=[CAMPAIGN_ID],
+        request=InputSerializer,
+        responses={200: OutputSerializer, **_MEMBER_WRITE_ERRORS},
+    )
     def patch(self, request: Request, campaign_id: int) -> Response:
         campaign = _member_campaign_or_404(request.user, campaign_id)
         serializer = self.InputSerializer(data=request.data, partial=True)
@@ -576,24 +737,56 @@ class _CampaignTransitionApi(BrandApiView):
         return Response(self.OutputSerializer(_campaign_for_output(campaign)).data)
 
 
+def _transition_schema(
+    name: str, summary: str, description: str, errors: dict[int, OpenApiResponse] | None = None
+) -> Any:
+    return extend_schema_view(
+        post=extend_schema(
+            operation_id=f"campaign_{name}",
+            tags=["campaigns"],
+            summary=summary,
+            description=description
+            + " Asking again for the state the campaign is in changes nothing; a move its "
+            "lifecycle (draft → active ⇄ paused → ended) does not allow is a 400." + _SESSION_NOTE,
+            parameters=[CAMPAIGN_ID],
+            request=None,
+            responses={200: CampaignOutputSerializer, **(errors or _MEMBER_WRITE_ERRORS)},
+        )
+    )
+
+
+@_transition_schema(
+    "publish",
+    "Publish a campaign",
+    "Draft → active: creators can find and join it. The brand must be verified and not "
+    "suspended (403 otherwise).",
+    _PUBLISH_ERRORS,
+)
 class CampaignPublishApi(_CampaignTransitionApi):
     """Draft → active. The brand must be verified and not suspended."""
 
     transition = staticmethod(campaign_publish)
 
 
+@_transition_schema(
+    "pause",
+    "Pause a campaign",
+    "Active → paused: creators cannot join, and links stop attributing new orders.",
+)
 class CampaignPauseApi(_CampaignTransitionApi):
     """Active → paused: creators cannot join and links stop attributing new orders."""
 
     transition = staticmethod(campaign_pause)
 
 
+@_transition_schema("resume", "Resume a campaign", "Paused → active.")
 class CampaignResumeApi(_CampaignTransitionApi):
     """Paused → active."""
 
     transition = staticmethod(campaign_resume)
 
 
+@_transition_schema("end", "End a campaign", "Active or paused → ended, for good.")
 class CampaignEndApi(_CampaignTransitionApi):
     """Active or paused → ended, for good."""
 
@@ -607,11 +800,23 @@ class CampaignEndApi(_CampaignTransitionApi):
 class CampaignCollaborationsApi(BrandApiView):
     """GET lists a campaign's creators with their codes and clicks (`?status=` filters)."""
 
-    class FilterSerializer(serializers.Serializer):
-        status = serializers.ChoiceField(choices=CollaborationStatus.choices, required=False)
+    class FilterSerializer(CursorQuerySerializer):
+        status = serializers.ChoiceField(
+            choices=CollaborationStatus.choices, required=False, help_text="Only this status."
+        )
 
     OutputSerializer = CollaborationOutputSerializer
 
+    @extend_schema(
+        operation_id="campaign_collaborations_list",
+        tags=["collaborations"],
+        summary="List a campaign's creators",
+        description="Every collaboration of the campaign (applications, invitations, active "
+        "and removed creators), newest first, with the creator, their tracking link, "
+        "discount code and clicks. Pages by cursor." + _SESSION_NOTE,
+        parameters=[CAMPAIGN_ID, FilterSerializer],
+        responses={200: CollaborationPageSerializer, **_MEMBER_READ_ERRORS},
+    )
     def get(self, request: Request, campaign_id: int) -> Response:
         campaign = _member_campaign_or_404(request.user, campaign_id)
         filters = self.FilterSerializer(data=request.query_params)
@@ -630,11 +835,23 @@ class CampaignCollaborationsApi(BrandApiView):
 class CampaignInvitationsApi(BrandApiView):
     """POST invites a creator (by handle) to the campaign; inviting again changes nothing."""
 
+    @extend_schema_serializer(component_name="Invitation")
     class InputSerializer(serializers.Serializer):
         creator = serializers.CharField(max_length=31, help_text="The creator's handle.")
 
     OutputSerializer = CollaborationOutputSerializer
 
+    @extend_schema(
+        operation_id="campaign_invite",
+        tags=["collaborations"],
+        summary="Invite a creator",
+        description="Invites the creator with this handle (an `@` in front is fine); the "
+        "creator is emailed and answers in the browser. Inviting again changes nothing; a "
+        "creator already in the campaign is a 400." + _SESSION_NOTE,
+        parameters=[CAMPAIGN_ID],
+        request=InputSerializer,
+        responses={201: OutputSerializer, **_MEMBER_WRITE_ERRORS},
+    )
     def post(self, request: Request, campaign_id: int) -> Response:
         campaign = _member_campaign_or_404(request.user, campaign_id)
         serializer = self.InputSerializer(data=request.data)
@@ -656,13 +873,28 @@ class CollaborationAcceptApi(BrandApiView):
     """POST accepts an application; the creator gets their link and a discount code (the
     one sent, or one made from their handle)."""
 
+    @extend_schema_serializer(component_name="CollaborationAccept")
     class InputSerializer(serializers.Serializer):
         discount_code = serializers.CharField(
-            max_length=32, required=False, allow_blank=True, allow_null=True
+            max_length=32,
+            required=False,
+            allow_blank=True,
+            allow_null=True,
+            help_text="The creator's discount code; left out, one is made from their handle.",
         )
 
     OutputSerializer = CollaborationOutputSerializer
 
+    @extend_schema(
+        operation_id="collaboration_accept",
+        tags=["collaborations"],
+        summary="Accept an application",
+        description="The creator becomes active with a tracking link and a discount code "
+        "(unique in the brand, any letter case) and is emailed." + _SESSION_NOTE,
+        parameters=[COLLABORATION_ID],
+        request=InputSerializer,
+        responses={200: OutputSerializer, **_MEMBER_WRITE_ERRORS},
+    )
     def post(self, request: Request, collaboration_id: int) -> Response:
         collaboration = _member_collaboration_or_404(request.user, collaboration_id)
         serializer = self.InputSerializer(data=request.data)
@@ -678,11 +910,22 @@ class CollaborationAcceptApi(BrandApiView):
 class CollaborationRejectApi(BrandApiView):
     """POST turns an application down; the reason is emailed to the creator."""
 
+    @extend_schema_serializer(component_name="CollaborationReject")
     class InputSerializer(serializers.Serializer):
-        reason = serializers.CharField(max_length=1000)
+        reason = serializers.CharField(max_length=1000, help_text="Emailed to the creator.")
 
     OutputSerializer = CollaborationOutputSerializer
 
+    @extend_schema(
+        operation_id="collaboration_reject",
+        tags=["collaborations"],
+        summary="Reject an application",
+        description="Turns an application down with a reason, which the creator is emailed."
+        + _SESSION_NOTE,
+        parameters=[COLLABORATION_ID],
+        request=InputSerializer,
+        responses={200: OutputSerializer, **_MEMBER_WRITE_ERRORS},
+    )
     def post(self, request: Request, collaboration_id: int) -> Response:
         collaboration = _member_collaboration_or_404(request.user, collaboration_id)
         serializer = self.InputSerializer(data=request.data)
@@ -698,11 +941,24 @@ class CollaborationRejectApi(BrandApiView):
 class CollaborationRemoveApi(BrandApiView):
     """POST removes an active creator: their link and code attribute nothing from now."""
 
+    @extend_schema_serializer(component_name="CollaborationRemove")
     class InputSerializer(serializers.Serializer):
-        reason = serializers.CharField(max_length=1000, required=False, allow_blank=True)
+        reason = serializers.CharField(
+            max_length=1000, required=False, allow_blank=True, help_text="Emailed to the creator."
+        )
 
     OutputSerializer = CollaborationOutputSerializer
 
+    @extend_schema(
+        operation_id="collaboration_remove",
+        tags=["collaborations"],
+        summary="Remove a creator",
+        description="Removes an active creator from the campaign: from now their link and "
+        "code attribute no new orders; what they earned stays." + _SESSION_NOTE,
+        parameters=[COLLABORATION_ID],
+        request=InputSerializer,
+        responses={200: OutputSerializer, **_MEMBER_WRITE_ERRORS},
+    )
     def post(self, request: Request, collaboration_id: int) -> Response:
         collaboration = _member_collaboration_or_404(request.user, collaboration_id)
         serializer = self.InputSerializer(data=request.data)

@@ -1,35 +1,21 @@
-"""Brand API keys: making, hashing, finding and revoking them, and the DRF authentication.
+"""Brand API keys: making, finding and revoking them, and the DRF authentication.
 
-A key reads `ck_live_<prefix>_<secret>`:
-
-- `ck_live_` is constant so that secret scanners (GitHub's, gitleaks) can recognise a
-  leaked key;
-- the prefix (8 random lowercase letters and digits) is stored in clear, unique and
-  indexed: it finds the key's row in one index lookup and names the key in lists;
-- the secret is 43 random base62 characters (about 256 bits). Only its SHA-256 hash is
-  stored. A slow password hash (PBKDF2, Argon2) protects low-entropy secrets people choose;
-  a 256-bit random secret cannot be guessed from its hash however fast the hash is, and a
-  fast hash keeps authentication off the hot path's CPU budget.
-
-The hashes are compared with `hmac.compare_digest`, so the time taken says nothing about
-how much of a guessed secret was right.
+A key reads `ck_live_<prefix>_<secret>`; its format, hashing, lookup and revocation are
+shared with creator tokens in `connect.secret_keys` (its docstring says why a SHA-256 of
+a 256-bit secret, compared in constant time, is the right storage).
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import secrets
-import string
-from datetime import timedelta
+from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
-from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q, QuerySet
-from django.utils import timezone
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.openapi import AutoSchema
 from rest_framework import authentication, exceptions, permissions
 from rest_framework.request import Request
 
@@ -37,41 +23,25 @@ from campaigns.models import Brand, BrandApiKey
 from campaigns.permissions import require_brand_member
 from connect.audit import audit_record
 from connect.models import User
+from connect.secret_keys import (
+    BRAND_API_KEY,
+    CREATOR_TOKEN,
+    NAME_MAX_LENGTH,
+    bearer_credentials,
+    secret_key_find,
+    secret_key_revoke,
+    secret_name_clean,
+)
 
-KEY_PREFIX = "ck_live_"
-PREFIX_LENGTH = 8
-SECRET_LENGTH = 43  # 43 base62 characters ≈ 256 bits
-_PREFIX_ALPHABET = string.ascii_lowercase + string.digits
-_SECRET_ALPHABET = string.ascii_letters + string.digits
-# `last_used_at` is written at most once a minute per key, not on every request.
-LAST_USED_RESOLUTION = timedelta(seconds=60)
-NAME_MAX_LENGTH = 100
-
-
-def _random(alphabet: str, length: int) -> str:
-    return "".join(secrets.choice(alphabet) for _position in range(length))
-
-
-def hash_secret(secret: str) -> str:
-    """The stored form of a secret: hex SHA-256 (see the module docstring for why not a KDF)."""
-    return hashlib.sha256(secret.encode()).hexdigest()
-
-
-def parse_key(raw: str) -> tuple[str, str] | None:
-    """Split `ck_live_<prefix>_<secret>` into (prefix, secret), or None if it is not one."""
-    if not raw.startswith(KEY_PREFIX):
-        return None
-    prefix, sep, secret = raw.removeprefix(KEY_PREFIX).partition("_")
-    if (
-        not sep
-        or len(prefix) != PREFIX_LENGTH
-        or len(secret) != SECRET_LENGTH
-        or not set(prefix) <= set(_PREFIX_ALPHABET)
-        or not set(secret) <= set(_SECRET_ALPHABET)
-    ):
-        return None
-    return prefix, secret
-
+__all__ = [
+    "NAME_MAX_LENGTH",
+    "BrandApiKeyAuthentication",
+    "HasBrandApiKey",
+    "brand_api_key_authenticate",
+    "brand_api_key_create",
+    "brand_api_key_list",
+    "brand_api_key_revoke",
+]
 
 # ---------------------------------------------------------------------------------------
 # Services
@@ -86,23 +56,13 @@ def brand_api_key_create(*, brand: Brand, actor: User | None, name: str) -> tupl
     """
     if actor is not None:
         require_brand_member(actor, brand)
-    name = name.strip()
-    if not name:
-        raise ValidationError({"name": _("Give the key a name, like “Shop backend”.")})
-    if len(name) > NAME_MAX_LENGTH:
-        raise ValidationError(
-            {"name": _("Keep the name within %(max)s characters.") % {"max": NAME_MAX_LENGTH}}
-        )
-    secret = _random(_SECRET_ALPHABET, SECRET_LENGTH)
-    # 36^8 ≈ 2.8·10^12 prefixes: a collision is unlikely, and the loop makes it harmless.
-    prefix = _random(_PREFIX_ALPHABET, PREFIX_LENGTH)
-    while BrandApiKey.objects.filter(prefix=prefix).exists():
-        prefix = _random(_PREFIX_ALPHABET, PREFIX_LENGTH)
+    name = secret_name_clean(name, missing=_("Give the key a name, like “Shop backend”."))
+    prefix, secret_hash, full_key = BRAND_API_KEY.new(BrandApiKey)
     api_key = BrandApiKey.objects.create(
         brand=brand,
         name=name,
         prefix=prefix,
-        secret_hash=hash_secret(secret),
+        secret_hash=secret_hash,
         created_by=actor,
     )
     audit_record(
@@ -111,7 +71,7 @@ def brand_api_key_create(*, brand: Brand, actor: User | None, name: str) -> tupl
         target=api_key,
         after={"brand": brand.pk, "name": name, "prefix": prefix},
     )
-    return api_key, f"{KEY_PREFIX}{prefix}_{secret}"
+    return api_key, full_key
 
 
 @transaction.atomic
@@ -119,20 +79,9 @@ def brand_api_key_revoke(*, api_key: BrandApiKey, actor: User | None) -> BrandAp
     """Revoke the key for good; revoking a revoked key changes nothing."""
     if actor is not None:
         require_brand_member(actor, api_key.brand)
-    api_key = BrandApiKey.objects.select_for_update().get(pk=api_key.pk)
-    if api_key.revoked_at is not None:
-        return api_key
-    api_key.revoked_at = timezone.now()
-    api_key.revoked_by = actor
-    api_key.save(update_fields=["revoked_at", "revoked_by"])
-    audit_record(
-        actor=actor,
-        action="campaigns.api_key.revoked",
-        target=api_key,
-        before={"revoked_at": None},
-        after={"revoked_at": api_key.revoked_at.isoformat()},
+    return secret_key_revoke(
+        api_key, actor=actor, action="campaigns.api_key.revoked", revoked_by=actor
     )
-    return api_key
 
 
 # ---------------------------------------------------------------------------------------
@@ -144,33 +93,9 @@ def brand_api_key_list(brand: Brand) -> QuerySet[BrandApiKey]:
     return BrandApiKey.objects.filter(brand=brand).select_related("created_by")
 
 
-# A hash that matches nothing, compared when the prefix is unknown so that an unknown prefix
-# and a wrong secret take the same time.
-_NO_MATCH = hash_secret("")
-
-
 def brand_api_key_authenticate(raw: str) -> BrandApiKey | None:
-    """The live key this text is, with its brand; None for anything else.
-
-    Touches `last_used_at` only when it is older than a minute, with a conditional UPDATE,
-    so a busy key costs one write a minute rather than one per request.
-    """
-    parsed = parse_key(raw)
-    if parsed is None:
-        return None
-    prefix, secret = parsed
-    api_key = BrandApiKey.objects.select_related("brand").filter(prefix=prefix).first()
-    stored = api_key.secret_hash if api_key is not None else _NO_MATCH
-    matches = hmac.compare_digest(hash_secret(secret), stored)
-    if api_key is None or not matches or api_key.revoked_at is not None:
-        return None
-    now = timezone.now()
-    if api_key.last_used_at is None or now - api_key.last_used_at >= LAST_USED_RESOLUTION:
-        BrandApiKey.objects.filter(pk=api_key.pk).filter(
-            Q(last_used_at__isnull=True) | Q(last_used_at__lte=now - LAST_USED_RESOLUTION)
-        ).update(last_used_at=now)
-        api_key.last_used_at = now
-    return api_key
+    """The live key this text is, with its brand; None for anything else."""
+    return secret_key_find(BrandApiKey.objects.select_related("brand"), BRAND_API_KEY, raw)
 
 
 # ---------------------------------------------------------------------------------------
@@ -190,23 +115,22 @@ class BrandApiKeyAuthentication(authentication.BaseAuthentication):
     calls), request.user is anonymous.
 
     No header returns None, so the view's permission answers 401 with `authenticate_header`;
-    a header with a wrong, unknown or revoked key is a 401 at once. A good key of a brand
-    that staff suspended is a 403 (`brand_suspended`): the key is right, the brand may not
-    act. The key's brand comes with the key's row, so this costs no query.
+    a header with a wrong, unknown or revoked key is a 401 at once. A creator token
+    (`ck_pat_…`) is left to `connect.tokens.CreatorTokenAuthentication` where the view takes
+    one. A good key of a brand that staff suspended is a 403 (`brand_suspended`): the key is
+    right, the brand may not act. The key's brand comes with the key's row, so this costs no
+    query.
     """
 
     keyword = "Bearer"
 
     def authenticate(self, request: Request) -> tuple[AnonymousUser, BrandApiKey] | None:
-        header = authentication.get_authorization_header(request).decode("latin-1")
-        if not header:
+        credentials = bearer_credentials(
+            request, how=_("Send your API key as “Authorization: Bearer ck_live_…”.")
+        )
+        if credentials is None or CREATOR_TOKEN.owns(credentials):
             return None
-        scheme, _sep, credentials = header.strip().partition(" ")
-        if scheme.lower() != self.keyword.lower() or not credentials.strip():
-            raise exceptions.AuthenticationFailed(
-                _("Send your API key as “Authorization: Bearer ck_live_…”.")
-            )
-        api_key = brand_api_key_authenticate(credentials.strip())
+        api_key = brand_api_key_authenticate(credentials)
         if api_key is None:
             raise exceptions.AuthenticationFailed(
                 _("This API key is not valid: it is mistyped, unknown or revoked.")
@@ -220,11 +144,38 @@ class BrandApiKeyAuthentication(authentication.BaseAuthentication):
 
 
 class HasBrandApiKey(permissions.BasePermission):
-    """Only a request authenticated by a brand API key; none at all is a 401 that says how."""
+    """Only a request authenticated by a brand API key; none at all is a 401 that says how,
+    and so is a creator token, which reads only its creator's commissions."""
 
     def has_permission(self, request: Request, view: object) -> bool:
-        if not isinstance(request.auth, BrandApiKey):
+        if isinstance(request.auth, BrandApiKey):
+            return True
+        header = authentication.get_authorization_header(request).decode("latin-1")
+        if CREATOR_TOKEN.marker in header:
             raise exceptions.NotAuthenticated(
-                _("Send your brand API key in the header “Authorization: Bearer ck_live_…”.")
+                _(
+                    "A creator token reads only its creator's commissions; this endpoint takes "
+                    "a brand API key (“Authorization: Bearer ck_live_…”)."
+                )
             )
-        return True
+        raise exceptions.NotAuthenticated(
+            _("Send your brand API key in the header “Authorization: Bearer ck_live_…”.")
+        )
+
+
+class BrandApiKeyScheme(OpenApiAuthenticationExtension):
+    """The brand API key in the OpenAPI schema: an HTTP bearer token."""
+
+    target_class = BrandApiKeyAuthentication
+    name = "brandApiKey"
+
+    def get_security_definition(self, auto_schema: AutoSchema) -> dict[str, Any]:
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "ck_live_<prefix>_<secret>",
+            "description": (
+                "A brand API key, made on the brand's integration page (/brand/integration/) "
+                "and shown once: `Authorization: Bearer ck_live_<prefix>_<secret>`."
+            ),
+        }

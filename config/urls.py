@@ -2,7 +2,9 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.static import serve
+from drf_spectacular.views import SpectacularAPIView
 
+from connect import api_docs
 from connect import views as connect_views
 from payouts import webhooks as payouts_webhooks
 
@@ -23,6 +25,9 @@ urlpatterns = [
     path("webhooks/stripe/", payouts_webhooks.stripe_webhook, name="stripe_webhook"),
     path("api/v1/", include("campaigns.urls_api")),
     path("api/v1/", include("payouts.urls_api")),
+    path("api/v1/schema/", SpectacularAPIView.as_view(), name=api_docs.SCHEMA_URL_NAME),
+    path("api/v1/docs/", api_docs.ApiSwaggerView.as_view(), name="api-docs"),
+    path("api/v1/redoc/", api_docs.ApiRedocView.as_view(), name="api-redoc"),
 ]
 
 if settings.SERVE_MEDIA:

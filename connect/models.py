@@ -249,3 +249,38 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.target_type}:{self.target_id}"
+
+
+class CreatorAccessToken(models.Model):
+    """A personal access token with which a creator's own programs read their data through
+    the API (`ck_pat_<prefix>_<secret>`, sent as `Authorization: Bearer …`).
+
+    Stored like a brand API key (`connect.secret_keys`): the prefix in clear to find the row,
+    only a SHA-256 hash of the secret. The full token is shown once, when created. A revoked
+    token stays for history and the audit log but authenticates nothing.
+    """
+
+    creator = models.ForeignKey(
+        CreatorProfile, on_delete=models.CASCADE, related_name="access_tokens"
+    )
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(max_length=16, unique=True)
+    secret_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("creator access token")
+        verbose_name_plural = _("creator access tokens")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["creator", "-created_at"], name="creator_token_created_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} (ck_pat_{self.prefix}_…)"
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None

@@ -303,17 +303,56 @@ def test_list_campaigns_pages_with_a_cursor_newest_first() -> None:
     assert pages == [newest_first[0:2], newest_first[2:4], newest_first[4:5]]
 
 
-def test_a_tampered_cursor_is_a_clean_404() -> None:
+def test_a_tampered_cursor_is_a_400_on_cursor_like_every_list_of_the_api() -> None:
+    # given
+    campaign = CampaignFactory()
+    client = _client(_member(campaign.brand))
+
+    # when
+    campaigns = client.get(_url("brand-campaigns", campaign.brand.slug), {"cursor": "not-one"})
+    collaborations = client.get(_url("campaign-collaborations", campaign.pk), {"cursor": "x"})
+
+    # then
+    for response in (campaigns, collaborations):
+        assert response.status_code == 400
+        assert response.json() == {
+            "code": "invalid",
+            "errors": {"cursor": ["This cursor is not one the API gave; start again without it."]},
+        }
+
+
+def test_a_page_size_out_of_range_is_a_400_naming_it() -> None:
     # given
     brand = BrandFactory()
     client = _client(_member(brand))
 
     # when
-    response = client.get(_url("brand-campaigns", brand.slug), {"cursor": "not-a-cursor"})
+    too_big = client.get(_url("brand-campaigns", brand.slug), {"page_size": 201})
+    zero = client.get(_url("brand-campaigns", brand.slug), {"page_size": 0})
+    largest = client.get(_url("brand-campaigns", brand.slug), {"page_size": 200})
 
     # then
-    assert response.status_code == 404
-    assert response.json() == {"code": "not_found", "errors": {"detail": ["Invalid cursor"]}}
+    assert too_big.status_code == 400
+    assert too_big.json() == {
+        "code": "invalid",
+        "errors": {"page_size": ["Ensure this value is less than or equal to 200."]},
+    }
+    assert zero.status_code == 400
+    assert largest.status_code == 200
+
+
+def test_a_form_encoded_body_is_refused_with_415() -> None:
+    # given
+    brand = BrandFactory()
+    client = _client(_member(brand))
+
+    # when
+    response = client.post(_url("brand-campaigns", brand.slug), {"title": "Spring"})
+
+    # then
+    assert response.status_code == 415
+    assert response.json()["code"] == "unsupported_media_type"
+    assert not Campaign.objects.filter(brand=brand).exists()
 
 
 # ---------------------------------------------------------------------------------------

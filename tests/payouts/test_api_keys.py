@@ -10,13 +10,13 @@ from datetime import timedelta
 import pytest
 from django.core.management import call_command
 
-from campaigns import api_keys
 from campaigns.api_keys import (
     brand_api_key_authenticate,
     brand_api_key_create,
     brand_api_key_revoke,
 )
 from campaigns.models import BrandApiKey
+from connect import secret_keys
 from connect.models import AuditEntry
 from tests.campaigns.factories import BrandFactory, BrandMembershipFactory
 
@@ -80,13 +80,13 @@ def test_the_secret_is_compared_in_constant_time(monkeypatch: pytest.MonkeyPatch
     # given
     _, full_key = brand_api_key_create(brand=BrandFactory(), actor=None, name="ERP")
     calls: list[tuple[str, str]] = []
-    real = api_keys.hmac.compare_digest
+    real = secret_keys.hmac.compare_digest
 
     def spy(a: str, b: str) -> bool:
         calls.append((a, b))
         return real(a, b)
 
-    monkeypatch.setattr(api_keys.hmac, "compare_digest", spy)
+    monkeypatch.setattr(secret_keys.hmac, "compare_digest", spy)
 
     # when
     found = brand_api_key_authenticate(full_key)
