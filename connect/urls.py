@@ -1,6 +1,6 @@
 from django.urls import path
 
-from connect import views
+from connect import views, views_tokens
 
 app_name = "connect"
 
@@ -9,4 +9,7 @@ urlpatterns = [
     path("profile/edit/", views.profile_edit, name="profile_edit"),
     path("creators/", views.creator_directory, name="directory"),
     path("@<str:handle>", views.profile_public, name="profile_public"),
+    path("settings/tokens/", views_tokens.tokens, name="tokens"),
+    path("settings/tokens/new/", views_tokens.token_create, name="token_create"),
+    path("settings/tokens/<int:pk>/revoke/", views_tokens.token_revoke, name="token_revoke"),
 ]
