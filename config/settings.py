@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "connect",
     "campaigns",
     "payouts",
+    "dashboards",
 ]
 
 MIDDLEWARE = [

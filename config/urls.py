@@ -21,6 +21,7 @@ urlpatterns = [
     path("", include("campaigns.urls_brand")),
     path("", include("payouts.urls_brand")),
     path("", include("payouts.urls_creator")),
+    path("", include("dashboards.urls")),
     path("staff/", include("payouts.urls_staff")),
     path("webhooks/stripe/", payouts_webhooks.stripe_webhook, name="stripe_webhook"),
     path("api/v1/", include("campaigns.urls_api")),

@@ -1,0 +1,301 @@
+"""The creator's earnings: balances and payable days, daily earnings and clicks, campaign
+rows, and their commissions a page at a time or as a CSV."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, Final
+
+from django.db.models import Q
+
+from campaigns.models import Campaign, Collaboration
+from connect.models import CreatorProfile
+from dashboards.selectors.common import (
+    Activity,
+    CampaignRow,
+    Period,
+    assemble_activity,
+    day_start,
+    grouped_rows,
+    utc_today,
+)
+from payouts.models import Commission, LedgerAccountKind
+from payouts.selectors import commission_list, creator_balances
+
+COMMISSION_PAGE_SIZE: Final = 50
+
+# ---------------------------------------------------------------------------------------
+# The creator's dashboard
+
+
+@dataclass(frozen=True)
+class CreatorMoney:
+    """A creator's money in one currency, from the ledger's balances, with when the money
+    still in its hold becomes payable (from the maturity rollup)."""
+
+    currency: str
+    pending_minor: int
+    approved_minor: int
+    in_flight_minor: int
+    paid_minor: int
+    next_payable_on: dt.date | None = None
+    next_payable_minor: int = 0
+    # Money whose payable day has passed, waiting for the next maturation run.
+    being_approved_minor: int = 0
+
+    @property
+    def balance_minor(self) -> int:
+        """Everything earned and not yet paid out: pending, approved and in flight."""
+        return self.pending_minor + self.approved_minor + self.in_flight_minor
+
+
+_MATURITY_SQL = """
+    SELECT currency,
+           coalesce(sum(pending_minor) FILTER (WHERE day < %(today)s), 0),
+           (array_agg(day ORDER BY day) FILTER (WHERE day >= %(today)s))[1],
+           (array_agg(pending_minor ORDER BY day) FILTER (WHERE day >= %(today)s))[1]
+    FROM payouts_creatormaturity
+    WHERE creator_id = %(creator)s AND pending_minor > 0
+    GROUP BY currency
+"""
+
+
+def creator_money(creator: CreatorProfile, *, today: dt.date | None = None) -> list[CreatorMoney]:
+    """The creator's balances per currency (one query on the ledger's balance rollups) and
+    their next payable day (one query on the maturity rollup's partial index)."""
+    today = today or utc_today()
+    balances = creator_balances(creator)
+    maturity = {
+        currency: (int(overdue), next_day, int(next_amount or 0))
+        for currency, overdue, next_day, next_amount in grouped_rows(
+            _MATURITY_SQL, {"today": today, "creator": creator.pk}
+        )
+    }
+    result = []
+    for currency in sorted(set(balances) | set(maturity)):
+        kinds = balances.get(currency, {})
+        overdue, next_day, next_amount = maturity.get(currency, (0, None, 0))
+        result.append(
+            CreatorMoney(
+                currency=currency,
+                pending_minor=kinds.get(LedgerAccountKind.CREATOR_PENDING, 0),
+                approved_minor=kinds.get(LedgerAccountKind.CREATOR_AVAILABLE, 0),
+                in_flight_minor=kinds.get(LedgerAccountKind.CREATOR_IN_FLIGHT, 0),
+                paid_minor=kinds.get(LedgerAccountKind.CREATOR_PAID_OUT, 0),
+                next_payable_on=next_day,
+                next_payable_minor=next_amount,
+                being_approved_minor=overdue,
+            )
+        )
+    return result
+
+
+# One pass over the creator's rollup rows of the period (index (creator_id, day)): the
+# (currency, day) grouping feeds the chart, the (campaign) grouping the campaign table.
+_CREATOR_MONEY_SQL = """
+    SELECT GROUPING(day) = 1, campaign_id, currency, day,
+           sum(orders), sum(revenue_minor), sum(commission_minor)
+    FROM payouts_collaborationday
+    WHERE creator_id = %(creator)s AND day BETWEEN %(start)s AND %(end)s
+    GROUP BY GROUPING SETS ((currency, day), (campaign_id, currency))
+"""
+_CREATOR_CLICKS_SQL = """
+    SELECT GROUPING(d.day) = 1, c.campaign_id, cp.currency, d.day, sum(d.clicks)
+    FROM campaigns_collaboration c
+    JOIN campaigns_campaign cp ON cp.id = c.campaign_id
+    JOIN campaigns_clickdailycount d ON d.collaboration_id = c.id
+    WHERE c.creator_id = %(creator)s AND d.day BETWEEN %(start)s AND %(end)s
+    GROUP BY GROUPING SETS ((cp.currency, d.day), (c.campaign_id, cp.currency))
+"""
+
+
+def creator_collaborated_campaigns(creator: CreatorProfile) -> list[Campaign]:
+    """The campaigns the creator has been active in (now or before), by title: the only
+    ones their numbers can come from, and the only ones their filters accept."""
+    collaborations = (
+        Collaboration.objects.filter(creator=creator, activated_at__isnull=False)
+        .select_related("campaign__brand")
+        .only(
+            "campaign__id",
+            "campaign__title",
+            "campaign__currency",
+            "campaign__status",
+            "campaign__brand__name",
+        )
+    )
+    return sorted(
+        (collaboration.campaign for collaboration in collaborations),
+        key=lambda c: (c.title.lower(), c.pk),
+    )
+
+
+def creator_activity(
+    creator: CreatorProfile, period: Period, campaigns: list[Campaign]
+) -> Activity:
+    """The creator's earnings and clicks per currency and day, and per campaign, over the
+    period (two queries). `campaigns` are `creator_collaborated_campaigns(creator)`."""
+    params = {"creator": creator.pk, "start": period.start, "end": period.end}
+    rows = {
+        campaign.pk: CampaignRow(
+            campaign_id=campaign.pk,
+            title=campaign.title,
+            currency=campaign.currency,
+            brand_name=campaign.brand.name,
+            status=campaign.status,
+            status_label=str(campaign.get_status_display()),
+        )
+        for campaign in campaigns
+    }
+    activity = assemble_activity(
+        period,
+        grouped_rows(_CREATOR_MONEY_SQL, params),
+        grouped_rows(_CREATOR_CLICKS_SQL, params),
+        rows,
+        currencies=(),
+    )
+    # A chart per currency the period saw something in; campaign rows for every campaign.
+    series = [s for s in activity.series if s.clicks or s.orders or s.commission_minor]
+    return Activity(period=period, series=series, campaigns=activity.campaigns)
+
+
+# ---------------------------------------------------------------------------------------
+# The creator's commissions, one page at a time and as a CSV
+
+
+@dataclass(frozen=True)
+class CommissionFilters:
+    campaign_id: int | None = None
+    status: str | None = None
+    received_from: dt.date | None = None
+    received_to: dt.date | None = None
+
+
+def creator_commissions(creator: CreatorProfile, filters: CommissionFilters) -> Any:
+    """The creator's commissions as filtered (on the campaign, the status, and the day the
+    order.paid arrived), unordered: callers order by (-updated_at, -id), which the
+    (creator, -updated_at) index serves."""
+    commissions = commission_list(
+        creator=creator, campaign_id=filters.campaign_id, status=filters.status
+    )
+    if filters.received_from is not None:
+        commissions = commissions.filter(paid_received_at__gte=day_start(filters.received_from))
+    if filters.received_to is not None:
+        commissions = commissions.filter(
+            paid_received_at__lt=day_start(filters.received_to + dt.timedelta(days=1))
+        )
+    return commissions
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """A position in the (updated_at, id) order, newest first; `back` walks towards newer
+    rows (the previous page)."""
+
+    updated_at: dt.datetime
+    pk: int
+    back: bool = False
+
+    def encode(self) -> str:
+        text = json.dumps([self.updated_at.isoformat(), self.pk, int(self.back)])
+        return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, text: str | None) -> Cursor | None:
+        """The cursor in `text`, or None for no or a damaged one (the first page)."""
+        if not text:
+            return None
+        try:
+            raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()
+            updated_at, pk, back = json.loads(raw)
+            position = dt.datetime.fromisoformat(updated_at)
+        except (binascii.Error, UnicodeDecodeError, ValueError, TypeError):
+            return None
+        if position.tzinfo is None or type(pk) is not int or not 0 < pk < 2**63:
+            return None
+        return cls(updated_at=position, pk=pk, back=bool(back))
+
+
+@dataclass(frozen=True)
+class CommissionPage:
+    commissions: list[Commission]
+    next_cursor: str | None
+    previous_cursor: str | None
+    # True when the page was reached by walking back past the newest row.
+    restart: bool = False
+
+
+def commission_page(
+    commissions: Any, cursor: Cursor | None, *, size: int = COMMISSION_PAGE_SIZE
+) -> CommissionPage:
+    """One page of `commissions` after (or before) the cursor: one indexed query whatever
+    the depth; rows sharing an updated time are neither skipped nor repeated."""
+    if cursor is None:
+        rows = list(commissions.order_by("-updated_at", "-id")[: size + 1])
+    elif not cursor.back:
+        after = Q(updated_at__lt=cursor.updated_at) | Q(
+            updated_at=cursor.updated_at, id__lt=cursor.pk
+        )
+        # The bound repeated on its own, where the index can use it.
+        rows = list(
+            commissions.filter(after, updated_at__lte=cursor.updated_at).order_by(
+                "-updated_at", "-id"
+            )[: size + 1]
+        )
+    else:
+        before = Q(updated_at__gt=cursor.updated_at) | Q(
+            updated_at=cursor.updated_at, id__gt=cursor.pk
+        )
+        rows = list(
+            commissions.filter(before, updated_at__gte=cursor.updated_at).order_by(
+                "updated_at", "id"
+            )[: size + 1]
+        )
+    more = len(rows) > size
+    page = rows[:size]
+    if cursor is not None and cursor.back:
+        page.reverse()
+    next_cursor = previous_cursor = None
+    if page:
+        if more or (cursor is not None and cursor.back):
+            last = page[-1]
+            next_cursor = Cursor(updated_at=last.updated_at, pk=last.pk).encode()
+        if cursor is not None and (more or not cursor.back):
+            first = page[0]
+            previous_cursor = Cursor(updated_at=first.updated_at, pk=first.pk, back=True).encode()
+    return CommissionPage(
+        commissions=page,
+        next_cursor=next_cursor,
+        previous_cursor=previous_cursor,
+        restart=not page and cursor is not None and cursor.back,
+    )
+
+
+COMMISSION_CSV_COLUMNS: Final = (
+    "order_ref",
+    "campaign__title",
+    "currency",
+    "net_amount_minor",
+    "amount_minor",
+    "status",
+    "paid_received_at",
+    "payable_at",
+)
+
+
+def creator_commission_rows(
+    creator: CreatorProfile, filters: CommissionFilters, *, chunk_size: int = 2000
+) -> Iterator[tuple[Any, ...]]:
+    """The creator's commissions as filtered, newest change first, as tuples of
+    `COMMISSION_CSV_COLUMNS`, read through a server-side cursor `chunk_size` rows at a time:
+    a million rows never sit in memory."""
+    return (
+        creator_commissions(creator, filters)
+        .order_by("-updated_at", "-id")
+        .values_list(*COMMISSION_CSV_COLUMNS)
+        .iterator(chunk_size=chunk_size)
+    )

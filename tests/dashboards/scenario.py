@@ -1,0 +1,318 @@
+"""A small marketplace built through the real pipeline, for the dashboard tests.
+
+Two brands, four campaigns in two currencies (one with a commission budget), two creators
+and one applicant; clicks stored by the click flush's own storage; order events ingested on
+three different days (codes, a click id, a refund, unknown codes, a refused event, a
+duplicate), processed, some matured; bank payouts paid, failed and requested.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.utils import timezone
+
+from campaigns.clicks import ClickRecord, clicks_store, new_click_id
+from campaigns.models import Brand, Campaign, Collaboration, CollaborationStatus
+from connect.models import CreatorProfile, User
+from payouts import payout_services
+from payouts.ingest import order_events_ingest
+from payouts.models import Payout
+from payouts.payout_accounts import bank_account_set
+from payouts.processing import commissions_mature, order_events_process_all
+from tests.campaigns.factories import (
+    BrandFactory,
+    BrandMembershipFactory,
+    CampaignFactory,
+    CollaborationFactory,
+)
+from tests.connect.factories import CreatorProfileFactory, UserFactory
+from tests.payouts.pipeline import event
+
+
+def day_start(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
+
+
+@dataclass
+class Marketplace:
+    today: dt.date
+    now: dt.datetime
+    moda: Brand
+    sol: Brand
+    moda_owner: User
+    sol_owner: User
+    staff: User
+    ola: CreatorProfile
+    ben: CreatorProfile
+    spring: Campaign  # moda, EUR, 10 %, 30-day hold
+    coats: Campaign  # moda, PLN, 15.00 PLN per order, no hold
+    glow: Campaign  # moda, EUR, 10 %, 7-day hold, 15.00 EUR budget
+    sun: Campaign  # sol, EUR, 20 %, no hold
+    ola_spring: Collaboration
+    ben_spring: Collaboration
+    ola_coats: Collaboration
+    ben_glow: Collaboration
+    ola_sun: Collaboration
+    click_ids: dict[str, str]
+
+
+def store_clicks(collaboration: Collaboration, count: int, at: dt.datetime) -> list[str]:
+    """`count` clicks on the collaboration's link, a second apart from `at`."""
+    at_ms = int(at.timestamp() * 1000)
+    records = [
+        ClickRecord(
+            click_id=new_click_id(at_ms + 1000 * n),
+            collaboration_id=collaboration.pk,
+            ip_hash=f"{collaboration.pk:032x}{n:032x}",
+            user_agent="Mozilla/5.0",
+            referrer="",
+        )
+        for n in range(count)
+    ]
+    clicks_store(records)
+    return [str(record.click_id) for record in records]
+
+
+def ingest(brand: Brand, received_at: dt.datetime, *events: dict[str, Any]) -> None:
+    order_events_ingest(brand=brand, events=list(events), received_at=received_at)
+
+
+def build_marketplace(settings: Any) -> Marketplace:
+    """Build the scenario (see the module docstring); `settings` is pytest-django's."""
+    settings.PAYOUT_MINIMUMS = {"*": "10.00"}
+    settings.PAYOUT_BANK_CURRENCIES = ["EUR", "PLN"]
+    now = timezone.now().replace(microsecond=0)
+    today = now.astimezone(dt.UTC).date()
+    # Noon of earlier days; today's events a minute ago (so nothing is in the future).
+    three_days_ago = day_start(today - dt.timedelta(days=3)) + dt.timedelta(hours=12)
+    ten_days_ago = day_start(today - dt.timedelta(days=10)) + dt.timedelta(hours=12)
+    yesterday = day_start(today - dt.timedelta(days=1)) + dt.timedelta(hours=12)
+    just_now = now - dt.timedelta(minutes=1)
+
+    moda_owner = UserFactory(verified=True, email="anna@moda.example")
+    sol_owner = UserFactory(verified=True, email="elena@sol.example")
+    moda = BrandFactory(name="Moda Wisła", slug="moda")
+    sol = BrandFactory(name="Sol Cosmética", slug="sol")
+    BrandMembershipFactory(brand=moda, user=moda_owner)
+    BrandMembershipFactory(brand=sol, user=sol_owner)
+    staff = UserFactory(is_staff=True, email="ada@connect.example")
+
+    ola = CreatorProfileFactory(handle="ola_creates", display_name="Ola Kowalska")
+    ben = CreatorProfileFactory(handle="ben_runs", display_name="Ben Runner")
+    carl = CreatorProfileFactory(handle="carl_cooks", display_name="Carl Cook")
+
+    spring = CampaignFactory(brand=moda, title="Spring capsule", percent=Decimal("10"))
+    coats = CampaignFactory(
+        brand=moda,
+        title="Autumn coats",
+        currency="PLN",
+        percent=None,
+        fixed_minor=1500,
+        hold_days=0,
+    )
+    glow = CampaignFactory(
+        brand=moda, title="Glow kit", percent=Decimal("10"), hold_days=7, budget_minor=1500
+    )
+    sun = CampaignFactory(brand=sol, title="Sun care", percent=Decimal("20"), hold_days=0)
+
+    ola_spring = CollaborationFactory(campaign=spring, creator=ola, discount_code="OLASPRING")
+    ben_spring = CollaborationFactory(campaign=spring, creator=ben, discount_code="BENSPRING")
+    ola_coats = CollaborationFactory(campaign=coats, creator=ola, discount_code="OLACOATS")
+    ben_glow = CollaborationFactory(campaign=glow, creator=ben, discount_code="BENGLOW")
+    ola_sun = CollaborationFactory(campaign=sun, creator=ola, discount_code="OLASUN")
+    # An application waiting for Moda's answer.
+    CollaborationFactory(
+        campaign=spring,
+        creator=carl,
+        status=CollaborationStatus.APPLIED,
+        tracking_code=None,
+        discount_code=None,
+        activated_at=None,
+    )
+
+    # Clicks: Ola's spring link three days ago, yesterday and today; Ben's today; Ola's
+    # coats link yesterday; Ola's sun link today.
+    click_ids = {
+        "ola_spring_3": store_clicks(ola_spring, 5, three_days_ago - dt.timedelta(hours=2))[0],
+        "ola_spring_1": store_clicks(ola_spring, 7, yesterday - dt.timedelta(hours=3))[0],
+    }
+    store_clicks(ola_spring, 3, just_now - dt.timedelta(minutes=30))
+    store_clicks(ben_spring, 4, just_now - dt.timedelta(minutes=20))
+    store_clicks(ola_coats, 6, yesterday - dt.timedelta(hours=1))
+    store_clicks(ola_sun, 2, just_now - dt.timedelta(minutes=10))
+
+    # Ten days ago: Ben's two glow orders (the budget limits the second), an order of
+    # Sol's and an unknown code at Moda.
+    ingest(
+        moda,
+        ten_days_ago,
+        event(
+            "g1",
+            order_id="G-1",
+            amount="100.00",
+            code="BENGLOW",
+            occurred_at=ten_days_ago - dt.timedelta(hours=1),
+        ),
+        event(
+            "g2",
+            order_id="G-2",
+            amount="100.00",
+            code="BENGLOW",
+            occurred_at=ten_days_ago - dt.timedelta(minutes=30),
+        ),
+        event(
+            "x1",
+            order_id="X-1",
+            amount="20.00",
+            code="NOBODY",
+            occurred_at=ten_days_ago - dt.timedelta(hours=1),
+        ),
+    )
+    # Three days ago: Ola's spring order by code, Sol's orders for Ola.
+    ingest(
+        moda,
+        three_days_ago,
+        event(
+            "s1",
+            order_id="S-1",
+            amount="100.00",
+            code="olaspring",
+            occurred_at=three_days_ago - dt.timedelta(hours=1),
+        ),
+    )
+    ingest(
+        sol,
+        three_days_ago,
+        event(
+            "u1",
+            order_id="U-1",
+            amount="300.00",
+            code="OLASUN",
+            occurred_at=three_days_ago - dt.timedelta(hours=1),
+        ),
+        event(
+            "u2",
+            order_id="U-2",
+            amount="100.00",
+            code="OLASUN",
+            occurred_at=three_days_ago - dt.timedelta(minutes=50),
+        ),
+        event(
+            "u3",
+            order_id="U-3",
+            amount="15.00",
+            occurred_at=three_days_ago - dt.timedelta(minutes=40),
+        ),
+    )
+    # Yesterday: Ola's spring order by click, her two coats orders (PLN), a refused event
+    # (too many decimals), and a partial refund of her first spring order.
+    ingest(
+        moda,
+        yesterday,
+        event(
+            "s2",
+            order_id="S-2",
+            amount="50.00",
+            click_id=click_ids["ola_spring_1"],
+            occurred_at=yesterday - dt.timedelta(hours=2),
+        ),
+        event(
+            "c1",
+            order_id="C-1",
+            amount="200.00",
+            currency="PLN",
+            code="OLACOATS",
+            occurred_at=yesterday - dt.timedelta(minutes=30),
+        ),
+        event(
+            "c2",
+            order_id="C-2",
+            amount="120.00",
+            currency="PLN",
+            code="OLACOATS",
+            occurred_at=yesterday - dt.timedelta(minutes=20),
+        ),
+        event("bad", order_id="B-1", amount="1.234", occurred_at=yesterday),
+        event(
+            "s1-refund",
+            "order.refunded",
+            order_id="S-1",
+            amount="30.00",
+            occurred_at=yesterday - dt.timedelta(minutes=10),
+        ),
+    )
+    # Today: Ben's spring order, an order without code or click, Ola's first spring order
+    # sent again (a duplicate), and a refused event at Sol.
+    ingest(
+        moda,
+        just_now,
+        event(
+            "s3",
+            order_id="S-3",
+            amount="80.00",
+            code="BENSPRING",
+            occurred_at=just_now - dt.timedelta(minutes=5),
+        ),
+        event("n1", order_id="N-1", amount="45.00", occurred_at=just_now - dt.timedelta(minutes=4)),
+        event(
+            "s1",
+            order_id="S-1",
+            amount="100.00",
+            code="olaspring",
+            occurred_at=three_days_ago - dt.timedelta(hours=1),
+        ),
+    )
+    ingest(sol, just_now, event("bad-sol", order_id="B-2", amount="abc"))
+    order_events_process_all()
+    # Maturation last ran two days ago: Sol's orders (no hold) and Ben's glow orders
+    # (payable three days ago) are approved; Ola's coats orders of yesterday (no hold)
+    # are past their payable day but wait for the next run.
+    commissions_mature(now=now - dt.timedelta(days=2))
+
+    # Payouts by bank: Ola is paid 50.00 EUR, a 20.00 EUR payout fails at the bank, and
+    # she asks for 10.00 EUR more (awaiting approval).
+    bank_account_set(
+        creator=ola,
+        holder_name="Ola Kowalska",
+        iban="DE89370400440532013000",
+        bic="COBADEFFXXX",
+        actor=None,
+    )
+    paid = payout_services.payout_request(creator=ola, currency="EUR", amount_minor=5000)
+    failed = payout_services.payout_request(creator=ola, currency="EUR", amount_minor=2000)
+    for payout in (paid, failed):
+        payout_services.payout_approve(payout=payout, actor=staff)
+    payout_services.payout_bank_mark_exported(payouts=[paid, failed], actor=staff)
+    payout_services.payout_bank_mark_paid(
+        payout=Payout.objects.get(pk=paid.pk), actor=staff, reference="BANK-REF-1"
+    )
+    payout_services.payout_bank_mark_failed(
+        payout=Payout.objects.get(pk=failed.pk), actor=staff, reason="The account is closed."
+    )
+    payout_services.payout_request(creator=ola, currency="EUR", amount_minor=1000)
+
+    return Marketplace(
+        today=today,
+        now=now,
+        moda=moda,
+        sol=sol,
+        moda_owner=moda_owner,
+        sol_owner=sol_owner,
+        staff=staff,
+        ola=ola,
+        ben=ben,
+        spring=spring,
+        coats=coats,
+        glow=glow,
+        sun=sun,
+        ola_spring=ola_spring,
+        ben_spring=ben_spring,
+        ola_coats=ola_coats,
+        ben_glow=ben_glow,
+        ola_sun=ola_sun,
+        click_ids=click_ids,
+    )
