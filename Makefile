@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test setup setup-dev assets messages system-packages check-services lint format bench-directory bench-redirect bench-pipeline
+.PHONY: run test setup setup-dev assets messages system-packages check-services lint format bench-directory bench-redirect bench-pipeline bench-dashboards
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -72,3 +72,7 @@ bench-redirect: setup-dev
 EVENTS ?= 1000000
 bench-pipeline: setup-dev
 	$(PY) benchmarks/bench_pipeline.py --events $(EVENTS)
+
+# The creator and brand dashboards and the commissions API on 1,000,000 commissions.
+bench-dashboards: setup-dev
+	$(PY) benchmarks/bench_dashboards.py
