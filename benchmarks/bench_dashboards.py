@@ -71,6 +71,7 @@ DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/connect_bench_dashboa
 MIN_COMMISSIONS = 1_000_000
 MIN_CREATORS = 100_000
 TARGET_P95_MS = 50.0
+STALE_DAYS = 7  # reseed when the newest seeded order is older than this
 SLOW_STATEMENT_MS = 5.0
 BRAND_EMAIL = "bench-dashboards-brand@connect.localhost"
 API_KEY_NAME = "Dashboard benchmark"
@@ -846,6 +847,16 @@ def rollups_empty(url: str) -> bool:
     return bool(row and row[0])
 
 
+def data_age_days(url: str) -> float | None:
+    """Days since the newest order was received (the seed spreads orders up to its own
+    moment, so the periods of a later run end with days without sales)."""
+    with psycopg.connect(url) as conn:
+        row = conn.execute(
+            "SELECT extract(epoch FROM now() - max(paid_received_at)) / 86400 FROM payouts_order"
+        ).fetchone()
+    return float(row[0]) if row and row[0] is not None else None
+
+
 def choose_database(args: argparse.Namespace) -> tuple[str, str]:
     """The database to measure, migrated and seeded, with Django set up against it, and a
     line saying where the data comes from."""
@@ -885,8 +896,18 @@ def choose_database(args: argparse.Namespace) -> tuple[str, str]:
     migrate(url)
     setup_django(url)
     found, creators = counts(url)
-    if args.reseed or (found, creators) != (args.commissions, args.creators):
-        why = "--reseed" if args.reseed else f"found {found:,} commissions, {creators:,} creators"
+    age = data_age_days(url) if found else None
+    if (
+        args.reseed
+        or (found, creators) != (args.commissions, args.creators)
+        or (age is not None and age > STALE_DAYS)
+    ):
+        if args.reseed:
+            why = "--reseed"
+        elif age is not None and age > STALE_DAYS:
+            why = f"the newest order is {age:.0f} days old, the last days would be empty"
+        else:
+            why = f"found {found:,} commissions, {creators:,} creators"
         print(f"seed: {why}; seeding {args.commissions:,} commissions, {args.creators:,} creators")
         seconds = seed(url, args.creators, args.commissions, args.top_creator, args.seed)
         return url, f"seeded in {seconds:.0f}s"
