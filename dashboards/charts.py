@@ -94,19 +94,32 @@ class DailyChart:
     line_axis: Formatter = count_axis_formatter
 
 
+# Round steps, times a power of ten.
+_STEPS = (
+    Decimal(1),
+    Decimal(2),
+    Decimal("2.5"),
+    Decimal(3),
+    Decimal(4),
+    Decimal(5),
+    Decimal(6),
+    Decimal(8),
+)
+
+
 def nice_ceiling(value: int, ticks: int = TICKS) -> tuple[int, int]:
-    """A round top for an axis at or above `value` and its step: (top, step), integers,
-    with steps of 1, 2 or 5 times a power of ten (so that money in minor units and counts
-    both get round ticks)."""
+    """A round top for an axis at or above `value` and its step: (top, step), whole
+    numbers, the step a round number times a power of ten (money in minor units and counts
+    both get round ticks), as small as reaches `value`."""
     if value <= 0:
         return ticks, 1
-    raw = value / ticks
-    magnitude = 10 ** max(0, math.floor(math.log10(raw)))
-    for multiple in (1, 2, 5, 10):
-        step = multiple * magnitude
-        if step * ticks >= value:
-            return step * ticks, step
-    return 10 * magnitude * ticks, 10 * magnitude  # pragma: no cover - the loop ends at 10
+    magnitude = 10 ** max(0, math.floor(math.log10(value / ticks)))
+    for scale in (magnitude, magnitude * 10):
+        for multiple in _STEPS:
+            step = multiple * scale
+            if step == step.to_integral_value() and step * ticks >= value:
+                return int(step) * ticks, int(step)
+    raise AssertionError("unreachable: ten times the magnitude always reaches the value")
 
 
 def _fmt(number: float) -> str:
