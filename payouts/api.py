@@ -162,7 +162,9 @@ class OrderEventInputSerializer(serializers.Serializer[Any]):
 
 @extend_schema_serializer(component_name="OrderEventBatch")
 class OrderEventBatchSerializer(serializers.Serializer[Any]):
-    events = OrderEventInputSerializer(many=True, min_length=1, max_length=MAX_EVENTS_PER_BATCH)
+    events = serializers.ListField(
+        child=OrderEventInputSerializer(), min_length=1, max_length=MAX_EVENTS_PER_BATCH
+    )
 
 
 @extend_schema_serializer(component_name="RejectedOrderEvent")
