@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
@@ -185,3 +188,22 @@ def cursor_page_serializer(
         "results": item(many=True),
     }
     return type(name, (serializers.Serializer,), fields)
+
+
+class SessionCookieScheme(OpenApiAuthenticationExtension):
+    """The site's own session cookie, described for API readers (it takes precedence over
+    drf-spectacular's bare `cookieAuth`)."""
+
+    target_class = "rest_framework.authentication.SessionAuthentication"
+    name = "cookieAuth"
+    priority = 1
+
+    def get_security_definition(self, auto_schema: AutoSchema) -> dict[str, Any]:
+        return {
+            "type": "apiKey",
+            "in": "cookie",
+            "name": settings.SESSION_COOKIE_NAME,
+            "description": "The session of a user signed in to the site (/accounts/login/). "
+            "Writes also send the CSRF token, from the `csrftoken` cookie, in the "
+            "`X-CSRFToken` header.",
+        }

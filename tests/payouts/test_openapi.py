@@ -164,7 +164,12 @@ def test_the_security_schemes_say_how_each_caller_authenticates(schema: dict[str
     assert schemes["creatorToken"]["type"] == "http"
     assert schemes["creatorToken"]["scheme"] == "bearer"
     assert schemes["creatorToken"]["bearerFormat"] == "ck_pat_<prefix>_<secret>"
-    assert schemes["cookieAuth"] == {"type": "apiKey", "in": "cookie", "name": "sessionid"}
+    assert {k: schemes["cookieAuth"][k] for k in ("type", "in", "name")} == {
+        "type": "apiKey",
+        "in": "cookie",
+        "name": "sessionid",
+    }
+    assert "X-CSRFToken" in schemes["cookieAuth"]["description"]
     assert paths["/api/v1/order-events"]["post"]["security"] == [{"brandApiKey": []}]
     assert paths["/api/v1/orders/{order_id}"]["get"]["security"] == [{"brandApiKey": []}]
     assert paths["/api/v1/commissions"]["get"]["security"] == [
