@@ -1,4 +1,6 @@
-"""The brand API under /api/v1/: campaigns, their lifecycle and their collaborations.
+"""The brand API under /api/v1/: campaigns and their lifecycle, and what every view of
+the API shares (the error shape, cursor pages, decimal fields). Collaborations are in
+`campaigns.api_collaborations`.
 
 One view per operation (an URL that answers two methods holds two operations), each with
 nested input and output serializers. Views only translate HTTP: they parse with the input
@@ -34,7 +36,6 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_countries.serializer_fields import CountryField
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
@@ -57,15 +58,12 @@ from campaigns.models import (
     Campaign,
     CampaignStatus,
     CampaignTerms,
-    Collaboration,
-    CollaborationStatus,
     CommissionType,
     JoinMode,
 )
 from campaigns.selectors import (
     brand_campaign_list,
     brands_for_user,
-    campaign_collaboration_list,
 )
 from campaigns.services import (
     CampaignInput,
@@ -76,10 +74,6 @@ from campaigns.services import (
     campaign_publish,
     campaign_resume,
     campaign_update,
-    collaboration_accept,
-    collaboration_invite,
-    collaboration_reject,
-    collaboration_remove,
 )
 from campaigns.services.campaigns import campaign_current_terms
 from connect.api_schema import (
@@ -91,7 +85,6 @@ from connect.api_schema import (
 )
 from connect.models import Niche, User
 from connect.money import MoneyError, currency_exponent, from_minor, to_minor
-from connect.selectors import creator_profile_get_by_handle
 
 # The key for messages that belong to no field, in every error response.
 DETAIL_KEY = "detail"
@@ -300,11 +293,6 @@ def _minor(amount: str | None, currency: str, field: str) -> int | None:
         ) from exc
 
 
-def _tracking_url(code: str | None) -> str | None:
-    # The redirect lives at /r/<tracking code> (the product contract fixes the path).
-    return f"{settings.SITE_URL}/r/{code}" if code else None
-
-
 # ---------------------------------------------------------------------------------------
 # Lookups scoped by membership: another brand's object is a 404, never a 403.
 
@@ -316,7 +304,7 @@ def _member_brand_or_404(user: User, slug: str) -> Brand:
     return brand
 
 
-def _member_campaign_or_404(user: User, campaign_id: int) -> Campaign:
+def member_campaign_or_404(user: User, campaign_id: int) -> Campaign:
     campaign = (
         Campaign.objects.select_related("brand")
         .filter(pk=campaign_id, brand__memberships__user=user)
@@ -327,24 +315,9 @@ def _member_campaign_or_404(user: User, campaign_id: int) -> Campaign:
     return campaign
 
 
-def _member_collaboration_or_404(user: User, collaboration_id: int) -> Collaboration:
-    collaboration = (
-        Collaboration.objects.select_related("campaign", "campaign__brand")
-        .filter(pk=collaboration_id, brand__memberships__user=user)
-        .first()
-    )
-    if collaboration is None:
-        raise Http404
-    return collaboration
-
-
 def _campaign_for_output(campaign: Campaign) -> Campaign:
     """The campaign with its terms in force and collaboration counts, as listed."""
     return brand_campaign_list(campaign.brand).select_related("brand").get(pk=campaign.pk)
-
-
-def _collaboration_for_output(collaboration: Collaboration) -> Collaboration:
-    return campaign_collaboration_list(collaboration.campaign).get(pk=collaboration.pk)
 
 
 # ---------------------------------------------------------------------------------------
@@ -529,69 +502,27 @@ class CampaignOutputSerializer(serializers.Serializer):
     pending_applications = serializers.IntegerField(source="pending_count")
 
 
-@extend_schema_serializer(component_name="CollaborationCreator")
-class CreatorOutputSerializer(serializers.Serializer):
-    handle = serializers.CharField()
-    display_name = serializers.CharField()
-    country = serializers.CharField(source="country.code", help_text="ISO 3166-1 alpha-2.")
-    max_followers = serializers.IntegerField(
-        help_text="The largest audience on any of the creator's platforms."
-    )
-
-
-@extend_schema_serializer(component_name="Collaboration")
-class CollaborationOutputSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    campaign = serializers.IntegerField(source="campaign_id", help_text="The campaign's id.")
-    status = serializers.ChoiceField(choices=CollaborationStatus.choices)
-    creator = CreatorOutputSerializer()
-    pitch = serializers.CharField(help_text="What the creator wrote when applying.")
-    decision_reason = serializers.CharField(help_text="Why it was rejected or removed.")
-    tracking_code = serializers.CharField(allow_null=True)
-    tracking_url = serializers.SerializerMethodField(
-        help_text="The creator's tracking link (`/r/<tracking code>`)."
-    )
-    discount_code = serializers.CharField(allow_null=True)
-    clicks = serializers.SerializerMethodField(help_text="Clicks counted on the tracking link.")
-    activated_at = serializers.DateTimeField(allow_null=True)
-    removed_at = serializers.DateTimeField(allow_null=True)
-    created_at = serializers.DateTimeField()
-    updated_at = serializers.DateTimeField()
-
-    @extend_schema_field(OpenApiTypes.URI)
-    def get_tracking_url(self, collaboration: Collaboration) -> str | None:
-        return _tracking_url(collaboration.tracking_code)
-
-    def get_clicks(self, collaboration: Collaboration) -> int:
-        return int(getattr(collaboration, "click_count", None) or 0)
-
-
 CampaignPageSerializer = cursor_page_serializer("CampaignPage", CampaignOutputSerializer)
-CollaborationPageSerializer = cursor_page_serializer(
-    "CollaborationPage", CollaborationOutputSerializer
-)
-
-
 # ---------------------------------------------------------------------------------------
 # Campaigns
 
-_SESSION_NOTE = (
+SESSION_NOTE = (
     "\n\nFor members of the brand, signed in to the site (session cookie; writes send the "
     "CSRF token in `X-CSRFToken`). Another brand's objects answer 404 like unknown ones."
 )
 # Session views answer 403, not 401, without a login: a cookie has no WWW-Authenticate.
-_MEMBER_FORBIDDEN = {
+MEMBER_FORBIDDEN = {
     403: "Not signed in, or the CSRF token is missing on a write, or the signed-in user "
     "may not do this."
 }
-_MEMBER_READ_ERRORS = api_errors(400, 403, 404, descriptions=_MEMBER_FORBIDDEN)
-_MEMBER_WRITE_ERRORS = api_errors(400, 403, 404, 415, descriptions=_MEMBER_FORBIDDEN)
+MEMBER_READ_ERRORS = api_errors(400, 403, 404, descriptions=MEMBER_FORBIDDEN)
+MEMBER_WRITE_ERRORS = api_errors(400, 403, 404, 415, descriptions=MEMBER_FORBIDDEN)
 _PUBLISH_ERRORS = api_errors(
     400,
     403,
     404,
     415,
-    descriptions={403: _MEMBER_FORBIDDEN[403] + " Only a verified, unsuspended brand publishes."},
+    descriptions={403: MEMBER_FORBIDDEN[403] + " Only a verified, unsuspended brand publishes."},
     examples={
         403: [
             error_example(
@@ -605,9 +536,6 @@ _PUBLISH_ERRORS = api_errors(
 SLUG = OpenApiParameter("slug", str, OpenApiParameter.PATH, description="The brand's slug.")
 CAMPAIGN_ID = OpenApiParameter(
     "campaign_id", int, OpenApiParameter.PATH, description="The campaign's id."
-)
-COLLABORATION_ID = OpenApiParameter(
-    "collaboration_id", int, OpenApiParameter.PATH, description="The collaboration's id."
 )
 
 
@@ -629,9 +557,9 @@ class BrandCampaignsApi(BrandApiView):
         tags=["campaigns"],
         summary="List a brand's campaigns",
         description="Every campaign of the brand, newest first, with its terms in force and "
-        "its counts of active creators and pending applications. Pages by cursor." + _SESSION_NOTE,
+        "its counts of active creators and pending applications. Pages by cursor." + SESSION_NOTE,
         parameters=[SLUG, FilterSerializer],
-        responses={200: CampaignPageSerializer, **_MEMBER_READ_ERRORS},
+        responses={200: CampaignPageSerializer, **MEMBER_READ_ERRORS},
     )
     def get(self, request: Request, slug: str) -> Response:
         brand = _member_brand_or_404(request.user, slug)
@@ -653,10 +581,10 @@ class BrandCampaignsApi(BrandApiView):
         summary="Draft a campaign",
         description="Creates a draft campaign with its first terms. Money is a decimal string "
         "in the campaign's currency (`budget`, `terms.commission_fixed`); a percent has at "
-        "most two decimals." + _SESSION_NOTE,
+        "most two decimals." + SESSION_NOTE,
         parameters=[SLUG],
         request=InputSerializer,
-        responses={201: OutputSerializer, **_MEMBER_WRITE_ERRORS},
+        responses={201: OutputSerializer, **MEMBER_WRITE_ERRORS},
     )
     def post(self, request: Request, slug: str) -> Response:
         brand = _member_brand_or_404(request.user, slug)
@@ -689,12 +617,12 @@ class CampaignDetailApi(BrandApiView):
         operation_id="campaign_get",
         tags=["campaigns"],
         summary="Read a campaign",
-        description="One campaign with its terms in force." + _SESSION_NOTE,
+        description="One campaign with its terms in force." + SESSION_NOTE,
         parameters=[CAMPAIGN_ID],
-        responses={200: OutputSerializer, **api_errors(403, 404, descriptions=_MEMBER_FORBIDDEN)},
+        responses={200: OutputSerializer, **api_errors(403, 404, descriptions=MEMBER_FORBIDDEN)},
     )
     def get(self, request: Request, campaign_id: int) -> Response:
-        campaign = _member_campaign_or_404(request.user, campaign_id)
+        campaign = member_campaign_or_404(request.user, campaign_id)
         return Response(self.OutputSerializer(_campaign_for_output(campaign)).data)
 
     @extend_schema(
@@ -704,13 +632,13 @@ class CampaignDetailApi(BrandApiView):
         description="Changes the fields sent and keeps the rest. Changed terms become a new "
         "version in force from now, and the campaign's active creators are emailed; the "
         "currency is fixed once the campaign is published; an ended campaign does not "
-        "change." + _SESSION_NOTE,
+        "change." + SESSION_NOTE,
         parameters=[CAMPAIGN_ID],
         request=InputSerializer,
-        responses={200: OutputSerializer, **_MEMBER_WRITE_ERRORS},
+        responses={200: OutputSerializer, **MEMBER_WRITE_ERRORS},
     )
     def patch(self, request: Request, campaign_id: int) -> Response:
-        campaign = _member_campaign_or_404(request.user, campaign_id)
+        campaign = member_campaign_or_404(request.user, campaign_id)
         serializer = self.InputSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         data, terms = _service_inputs(
@@ -732,7 +660,7 @@ class _CampaignTransitionApi(BrandApiView):
     transition: ClassVar[Callable[..., Campaign]]
 
     def post(self, request: Request, campaign_id: int) -> Response:
-        campaign = _member_campaign_or_404(request.user, campaign_id)
+        campaign = member_campaign_or_404(request.user, campaign_id)
         campaign = type(self).transition(campaign=campaign, actor=request.user)
         return Response(self.OutputSerializer(_campaign_for_output(campaign)).data)
 
@@ -747,10 +675,10 @@ def _transition_schema(
             summary=summary,
             description=description
             + " Asking again for the state the campaign is in changes nothing; a move its "
-            "lifecycle (draft → active ⇄ paused → ended) does not allow is a 400." + _SESSION_NOTE,
+            "lifecycle (draft → active ⇄ paused → ended) does not allow is a 400." + SESSION_NOTE,
             parameters=[CAMPAIGN_ID],
             request=None,
-            responses={200: CampaignOutputSerializer, **(errors or _MEMBER_WRITE_ERRORS)},
+            responses={200: CampaignOutputSerializer, **(errors or MEMBER_WRITE_ERRORS)},
         )
     )
 
@@ -791,181 +719,3 @@ class CampaignEndApi(_CampaignTransitionApi):
     """Active or paused → ended, for good."""
 
     transition = staticmethod(campaign_end)
-
-
-# ---------------------------------------------------------------------------------------
-# Collaborations
-
-
-class CampaignCollaborationsApi(BrandApiView):
-    """GET lists a campaign's creators with their codes and clicks (`?status=` filters)."""
-
-    class FilterSerializer(CursorQuerySerializer):
-        status = serializers.ChoiceField(
-            choices=CollaborationStatus.choices, required=False, help_text="Only this status."
-        )
-
-    OutputSerializer = CollaborationOutputSerializer
-
-    @extend_schema(
-        operation_id="campaign_collaborations_list",
-        tags=["collaborations"],
-        summary="List a campaign's creators",
-        description="Every collaboration of the campaign (applications, invitations, active "
-        "and removed creators), newest first, with the creator, their tracking link, "
-        "discount code and clicks. Pages by cursor." + _SESSION_NOTE,
-        parameters=[CAMPAIGN_ID, FilterSerializer],
-        responses={200: CollaborationPageSerializer, **_MEMBER_READ_ERRORS},
-    )
-    def get(self, request: Request, campaign_id: int) -> Response:
-        campaign = _member_campaign_or_404(request.user, campaign_id)
-        filters = self.FilterSerializer(data=request.query_params)
-        filters.is_valid(raise_exception=True)
-        collaborations = campaign_collaboration_list(
-            campaign, status=filters.validated_data.get("status")
-        )
-        return paginated_response(
-            queryset=collaborations,
-            serializer_class=self.OutputSerializer,
-            request=request,
-            view=self,
-        )
-
-
-class CampaignInvitationsApi(BrandApiView):
-    """POST invites a creator (by handle) to the campaign; inviting again changes nothing."""
-
-    @extend_schema_serializer(component_name="Invitation")
-    class InputSerializer(serializers.Serializer):
-        creator = serializers.CharField(max_length=31, help_text="The creator's handle.")
-
-    OutputSerializer = CollaborationOutputSerializer
-
-    @extend_schema(
-        operation_id="campaign_invite",
-        tags=["collaborations"],
-        summary="Invite a creator",
-        description="Invites the creator with this handle (an `@` in front is fine); the "
-        "creator is emailed and answers in the browser. Inviting again changes nothing; a "
-        "creator already in the campaign is a 400." + _SESSION_NOTE,
-        parameters=[CAMPAIGN_ID],
-        request=InputSerializer,
-        responses={201: OutputSerializer, **_MEMBER_WRITE_ERRORS},
-    )
-    def post(self, request: Request, campaign_id: int) -> Response:
-        campaign = _member_campaign_or_404(request.user, campaign_id)
-        serializer = self.InputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        handle = serializer.validated_data["creator"].strip().removeprefix("@")
-        creator = creator_profile_get_by_handle(handle)
-        if creator is None:
-            raise exceptions.ValidationError({"creator": [_("No creator has this handle.")]})
-        collaboration = collaboration_invite(
-            campaign=campaign,
-            creator=creator,
-            actor=request.user,
-        )
-        output = self.OutputSerializer(_collaboration_for_output(collaboration))
-        return Response(output.data, status=status.HTTP_201_CREATED)
-
-
-class CollaborationAcceptApi(BrandApiView):
-    """POST accepts an application; the creator gets their link and a discount code (the
-    one sent, or one made from their handle)."""
-
-    @extend_schema_serializer(component_name="CollaborationAccept")
-    class InputSerializer(serializers.Serializer):
-        discount_code = serializers.CharField(
-            max_length=32,
-            required=False,
-            allow_blank=True,
-            allow_null=True,
-            help_text="The creator's discount code; left out, one is made from their handle.",
-        )
-
-    OutputSerializer = CollaborationOutputSerializer
-
-    @extend_schema(
-        operation_id="collaboration_accept",
-        tags=["collaborations"],
-        summary="Accept an application",
-        description="The creator becomes active with a tracking link and a discount code "
-        "(unique in the brand, any letter case) and is emailed." + _SESSION_NOTE,
-        parameters=[COLLABORATION_ID],
-        request=InputSerializer,
-        responses={200: OutputSerializer, **_MEMBER_WRITE_ERRORS},
-    )
-    def post(self, request: Request, collaboration_id: int) -> Response:
-        collaboration = _member_collaboration_or_404(request.user, collaboration_id)
-        serializer = self.InputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        collaboration = collaboration_accept(
-            collaboration=collaboration,
-            actor=request.user,
-            discount_code=serializer.validated_data.get("discount_code") or None,
-        )
-        return Response(self.OutputSerializer(_collaboration_for_output(collaboration)).data)
-
-
-class CollaborationRejectApi(BrandApiView):
-    """POST turns an application down; the reason is emailed to the creator."""
-
-    @extend_schema_serializer(component_name="CollaborationReject")
-    class InputSerializer(serializers.Serializer):
-        reason = serializers.CharField(max_length=1000, help_text="Emailed to the creator.")
-
-    OutputSerializer = CollaborationOutputSerializer
-
-    @extend_schema(
-        operation_id="collaboration_reject",
-        tags=["collaborations"],
-        summary="Reject an application",
-        description="Turns an application down with a reason, which the creator is emailed."
-        + _SESSION_NOTE,
-        parameters=[COLLABORATION_ID],
-        request=InputSerializer,
-        responses={200: OutputSerializer, **_MEMBER_WRITE_ERRORS},
-    )
-    def post(self, request: Request, collaboration_id: int) -> Response:
-        collaboration = _member_collaboration_or_404(request.user, collaboration_id)
-        serializer = self.InputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        collaboration = collaboration_reject(
-            collaboration=collaboration,
-            actor=request.user,
-            reason=serializer.validated_data["reason"],
-        )
-        return Response(self.OutputSerializer(_collaboration_for_output(collaboration)).data)
-
-
-class CollaborationRemoveApi(BrandApiView):
-    """POST removes an active creator: their link and code attribute nothing from now."""
-
-    @extend_schema_serializer(component_name="CollaborationRemove")
-    class InputSerializer(serializers.Serializer):
-        reason = serializers.CharField(
-            max_length=1000, required=False, allow_blank=True, help_text="Emailed to the creator."
-        )
-
-    OutputSerializer = CollaborationOutputSerializer
-
-    @extend_schema(
-        operation_id="collaboration_remove",
-        tags=["collaborations"],
-        summary="Remove a creator",
-        description="Removes an active creator from the campaign: from now their link and "
-        "code attribute no new orders; what they earned stays." + _SESSION_NOTE,
-        parameters=[COLLABORATION_ID],
-        request=InputSerializer,
-        responses={200: OutputSerializer, **_MEMBER_WRITE_ERRORS},
-    )
-    def post(self, request: Request, collaboration_id: int) -> Response:
-        collaboration = _member_collaboration_or_404(request.user, collaboration_id)
-        serializer = self.InputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        collaboration = collaboration_remove(
-            collaboration=collaboration,
-            actor=request.user,
-            reason=serializer.validated_data.get("reason", ""),
-        )
-        return Response(self.OutputSerializer(_collaboration_for_output(collaboration)).data)

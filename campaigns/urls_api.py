@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from campaigns import api
+from campaigns import api, api_collaborations
 
 app_name = "api"
 
@@ -25,27 +25,27 @@ urlpatterns = [
     path("campaigns/<int:campaign_id>/end", api.CampaignEndApi.as_view(), name="campaign-end"),
     path(
         "campaigns/<int:campaign_id>/collaborations",
-        api.CampaignCollaborationsApi.as_view(),
+        api_collaborations.CampaignCollaborationsApi.as_view(),
         name="campaign-collaborations",
     ),
     path(
         "campaigns/<int:campaign_id>/invitations",
-        api.CampaignInvitationsApi.as_view(),
+        api_collaborations.CampaignInvitationsApi.as_view(),
         name="campaign-invitations",
     ),
     path(
         "collaborations/<int:collaboration_id>/accept",
-        api.CollaborationAcceptApi.as_view(),
+        api_collaborations.CollaborationAcceptApi.as_view(),
         name="collaboration-accept",
     ),
     path(
         "collaborations/<int:collaboration_id>/reject",
-        api.CollaborationRejectApi.as_view(),
+        api_collaborations.CollaborationRejectApi.as_view(),
         name="collaboration-reject",
     ),
     path(
         "collaborations/<int:collaboration_id>/remove",
-        api.CollaborationRemoveApi.as_view(),
+        api_collaborations.CollaborationRemoveApi.as_view(),
         name="collaboration-remove",
     ),
 ]
