@@ -58,6 +58,7 @@ from campaigns.services import (
 from connect.models import CreatorProfile, Niche, User
 from connect.money import format_money, to_minor
 from connect.services import SocialAccountInput, creator_profile_create
+from dashboards.demo import demo_history_add
 from payouts.ingest import order_events_ingest
 from payouts.models import LedgerAccountKind, OrderEvent
 from payouts.payout_services import payout_minimum_minor
@@ -863,6 +864,16 @@ def seed_payout_creator(ctx: SeedContext) -> None:
     ctx.add_login(creator.user.email, f"{amounts} approved: connect Stripe, request a payout")
 
 
+def seed_history(ctx: SeedContext) -> None:
+    """With --history: 90 days of clicks and orders before today for the active demo
+    collaborations, so the dashboards' charts have a past (see dashboards/demo.py)."""
+    result = demo_history_add(brand_slugs=[b.slug for b in DEMO_BRANDS])
+    ctx.write(
+        f"  history: {result.collaborations} collaborations given {result.clicks} clicks "
+        f"and {result.events} order events; {result.approved} commissions approved"
+    )
+
+
 # Run in order; later features (payouts) append their steps.
 SEED_STEPS: list[SeedStep] = [
     seed_admin,
@@ -887,6 +898,12 @@ class Command(BaseCommand):
             help="Seed even with DEBUG off (a staging copy). Never on production: the demo "
             "password is public.",
         )
+        parser.add_argument(
+            "--history",
+            action="store_true",
+            help="Also give the active demo collaborations 90 days of clicks and orders "
+            "before today, so the dashboards' charts have a past.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not settings.DEBUG and not options["force"]:
@@ -896,7 +913,12 @@ class Command(BaseCommand):
             )
         ctx = SeedContext(write=self.stdout.write)
         self.stdout.write("Seeding demo data:")
-        for step in SEED_STEPS:
+        steps = list(SEED_STEPS)
+        if options["history"]:
+            # Before the payout step, so that it names what the history approved too.
+            at = steps.index(seed_payout_creator) if seed_payout_creator in steps else len(steps)
+            steps.insert(at, seed_history)
+        for step in steps:
             step(ctx)
         self.stdout.write("")
         self.stdout.write(self.style.SUCCESS("Demo logins:"))
