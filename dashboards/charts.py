@@ -2,8 +2,8 @@
 
 A chart is one inline `<svg role="img">` named by its `<title>` and `<desc>`, with a legend,
 horizontal gridlines and labelled axes: the bars' scale on the left (money or counts), the
-line's on the right. Each day is a group whose `<title>` is the tooltip a browser shows on
-hover, with every figure of that day in words. Colours come from classes in
+line's on the right. Over each day's bars lies a transparent column whose `<title>` is the
+tooltip a browser shows on hover, with every figure of that day in words. Colours come from classes in
 static/css/dashboards.css. Every piece of text is escaped here, so the result is safe to
 insert into a page as it is.
 """
@@ -15,9 +15,16 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 
+from babel import Locale
 from babel.dates import format_skeleton
-from babel.numbers import format_compact_currency, format_compact_decimal, format_decimal
+from babel.numbers import (
+    format_compact_currency,
+    format_compact_decimal,
+    format_decimal,
+    get_currency_symbol,
+)
 from django.utils import translation
 from django.utils.formats import date_format
 from django.utils.html import escape
@@ -44,9 +51,59 @@ def _locale() -> str:
     return (translation.get_language() or "en").replace("-", "_")
 
 
+# Amounts that check a fast formatter against `format_money` before it is trusted.
+_PROBES = (0, 5, 99, 1_234, 12_345, 123_456, 1_234_567, 123_456_789, -250, -1_234_567)
+
+
+def _grouped(digits: str, group: str, sizes: tuple[int, int]) -> str:
+    head, tail = digits, ""
+    size = sizes[0]
+    while len(head) > size:
+        tail = group + head[-size:] + tail
+        head = head[:-size]
+        size = sizes[1]
+    return head + tail
+
+
+@lru_cache(maxsize=256)
+def _money_formatter(currency: str, language: str) -> Formatter:
+    """A formatter that writes what `format_money` writes, without parsing the locale's
+    pattern again for every amount (a year of tooltips formats a thousand of them). It is
+    used only if it agrees with `format_money` on every probe; otherwise `format_money`."""
+    exponent = currency_exponent(currency)
+
+    def exact(minor: int) -> str:
+        return format_money(minor, currency, language)
+
+    try:
+        locale = Locale.parse(language.replace("-", "_"))
+        pattern = locale.currency_formats["standard"]
+        symbols = locale.number_symbols["latn"]
+        symbol = get_currency_symbol(currency.upper(), locale)
+        group, decimal, minus = symbols["group"], symbols["decimal"], symbols["minusSign"]
+    except (KeyError, ValueError, AttributeError):
+        return exact
+    prefixes = [p.replace("¤", symbol).replace("-", minus) for p in pattern.prefix]
+    suffixes = [p.replace("¤", symbol).replace("-", minus) for p in pattern.suffix]
+    sizes = pattern.grouping
+    scale = 10**exponent
+
+    def fast(minor: int) -> str:
+        whole, fraction = divmod(abs(minor), scale)
+        number = _grouped(str(whole), group, sizes)
+        if exponent:
+            number += decimal + str(fraction).rjust(exponent, "0")
+        negative = minor < 0
+        return prefixes[negative] + number + suffixes[negative]
+
+    if all(fast(probe) == exact(probe) for probe in _PROBES):
+        return fast
+    return exact
+
+
 def money_formatter(currency: str) -> Formatter:
     """An exact amount in the reader's language, for tooltips: 1 234,50 zł."""
-    return lambda minor: format_money(minor, currency)
+    return _money_formatter(currency, translation.get_language() or "en")
 
 
 def money_axis_formatter(currency: str) -> Formatter:
@@ -60,8 +117,36 @@ def money_axis_formatter(currency: str) -> Formatter:
     return fmt
 
 
+@lru_cache(maxsize=64)
+def _count_formatter(language: str) -> Formatter:
+    """Like `_money_formatter`, for counts: what `format_decimal` writes, checked on probes."""
+
+    def exact(value: int) -> str:
+        return str(format_decimal(value, locale=language.replace("-", "_")))
+
+    try:
+        locale = Locale.parse(language.replace("-", "_"))
+        group = locale.number_symbols["latn"]["group"]
+        sizes = locale.decimal_formats[None].grouping
+    except (KeyError, ValueError, AttributeError):
+        return exact
+
+    def fast(value: int) -> str:
+        return _grouped(str(value), group, sizes) if value >= 0 else exact(value)
+
+    if all(fast(probe) == exact(probe) for probe in _PROBES):
+        return fast
+    return exact
+
+
 def count_formatter(value: int) -> str:
-    return str(format_decimal(value, locale=_locale()))
+    """A count in the reader's language: 12,345; 12 345; 12.345."""
+    return _count_formatter(translation.get_language() or "en")(value)
+
+
+def counts_formatter() -> Formatter:
+    """`count_formatter` for the reader's language, looked up once (for a chart's days)."""
+    return _count_formatter(translation.get_language() or "en")
 
 
 def count_axis_formatter(value: int) -> str:
@@ -126,9 +211,15 @@ def _fmt(number: float) -> str:
     return f"{number:.1f}".rstrip("0").rstrip(".")
 
 
-def _day_title(chart: DailyChart, index: int) -> str:
+@lru_cache(maxsize=4096)
+def _day_label(day: dt.date, language: str) -> str:
+    with translation.override(language):
+        return date_format(day, "DATE_FORMAT")
+
+
+def _day_title(chart: DailyChart, index: int, language: str) -> str:
     day = chart.days[index]
-    lines = [date_format(day, "DATE_FORMAT")]
+    lines = [_day_label(day, language)]
     for series in [*chart.bars, *([chart.line] if chart.line else [])]:
         lines.append(f"{series.label}: {series.fmt(series.values[index])}")
     return "\n".join(lines)
@@ -193,29 +284,22 @@ def render_daily_chart(chart: DailyChart) -> SafeString:
         )
     parts.append("</g>")
 
-    # One group per day: a full-height hover target carrying the tooltip, then the bars.
-    gap = min(2.0, slot * 0.2)
-    for index in range(count):
-        x0 = MARGIN_LEFT + slot * index
-        parts.append('<g class="chart-day">')
-        parts.append(f"<title>{escape(_day_title(chart, index))}</title>")
-        parts.append(
-            f'<rect class="chart-hit" x="{_fmt(x0)}" y="{MARGIN_TOP}" '
-            f'width="{_fmt(slot)}" height="{plot_h}"/>'
-        )
-        width = slot - gap
-        for depth, series in enumerate(chart.bars):
-            value = series.values[index]
-            bar_w = width * (1 - 0.35 * depth)
-            if value <= 0 or bar_w <= 0:
-                continue
-            y = min(bar_y(value), bottom - 1)
+    # The bars: one path per series, a rectangle per day, each series narrower than the one
+    # behind it.
+    width = slot - min(2.0, slot * 0.2)
+    for depth, series in enumerate(chart.bars):
+        bar_w = width * (1 - 0.35 * depth)
+        segments = []
+        for index, value in enumerate(series.values):
+            if value > 0 and bar_w > 0:
+                x = MARGIN_LEFT + slot * index + (slot - bar_w) / 2
+                y = min(bar_y(value), bottom - 1)
+                segments.append(f"M{_fmt(x)} {bottom}V{_fmt(y)}h{_fmt(bar_w)}V{bottom}z")
+        if segments:
             parts.append(
-                f'<rect class="chart-bar {escape(series.css_class)}" '
-                f'x="{_fmt(x0 + (slot - bar_w) / 2)}" y="{_fmt(y)}" '
-                f'width="{_fmt(bar_w)}" height="{_fmt(bottom - y)}" rx="1"/>'
+                f'<path class="chart-bar {escape(series.css_class)}" d="{"".join(segments)}" '
+                'aria-hidden="true"/>'
             )
-        parts.append("</g>")
 
     if chart.line is not None and count:
         points = " ".join(
@@ -233,6 +317,18 @@ def render_daily_chart(chart: DailyChart) -> SafeString:
                     f'cx="{_fmt(MARGIN_LEFT + slot * (i + 0.5))}" cy="{_fmt(line_y(value))}" '
                     'r="2.5" aria-hidden="true"/>'
                 )
+
+    # On top of the bars, a transparent full-height column per day: what the pointer rests
+    # on, and the day's tooltip (its <title>) with every figure of the day in words.
+    parts.append('<g class="chart-days">')
+    language = translation.get_language() or "en"
+    for index in range(count):
+        parts.append(
+            f'<rect class="chart-hit" x="{_fmt(MARGIN_LEFT + slot * index)}" y="{MARGIN_TOP}" '
+            f'width="{_fmt(slot)}" height="{plot_h}">'
+            f"<title>{escape(_day_title(chart, index, language))}</title></rect>"
+        )
+    parts.append("</g>")
 
     # The legend, above the plot on the left.
     parts.append('<g class="chart-legend" aria-hidden="true">')
@@ -269,6 +365,7 @@ def earnings_chart(series: DailySeries, *, chart_id: str) -> SafeString:
     """A creator's daily earnings (bars) and clicks (line) in one currency."""
     days = [d.day for d in series.days]
     money = money_formatter(series.currency)
+    counts = counts_formatter()
     return render_daily_chart(
         DailyChart(
             chart_id=chart_id,
@@ -294,7 +391,7 @@ def earnings_chart(series: DailySeries, *, chart_id: str) -> SafeString:
                     money,
                 )
             ],
-            line=Series(gettext("Clicks"), [d.clicks for d in series.days], "chart-clicks"),
+            line=Series(gettext("Clicks"), [d.clicks for d in series.days], "chart-clicks", counts),
             bar_axis=money_axis_formatter(series.currency),
         )
     )
@@ -305,6 +402,7 @@ def brand_chart(series: DailySeries, *, chart_id: str) -> SafeString:
     currency."""
     days = [d.day for d in series.days]
     money = money_formatter(series.currency)
+    counts = counts_formatter()
     return render_daily_chart(
         DailyChart(
             chart_id=chart_id,
@@ -338,7 +436,7 @@ def brand_chart(series: DailySeries, *, chart_id: str) -> SafeString:
                     money,
                 ),
             ],
-            line=Series(gettext("Clicks"), [d.clicks for d in series.days], "chart-clicks"),
+            line=Series(gettext("Clicks"), [d.clicks for d in series.days], "chart-clicks", counts),
             bar_axis=money_axis_formatter(series.currency),
         )
     )
@@ -347,6 +445,7 @@ def brand_chart(series: DailySeries, *, chart_id: str) -> SafeString:
 def events_chart(health: IntegrationHealth, *, chart_id: str) -> SafeString:
     """A brand's order events received per day (bars) and refused (line)."""
     days = [d.day for d in health.days]
+    counts = counts_formatter()
     return render_daily_chart(
         DailyChart(
             chart_id=chart_id,
@@ -362,7 +461,13 @@ def events_chart(health: IntegrationHealth, *, chart_id: str) -> SafeString:
                 "end": date_format(days[-1], "DATE_FORMAT"),
             },
             days=days,
-            bars=[Series(gettext("Received"), [d.received for d in health.days], "chart-events")],
-            line=Series(gettext("Refused"), [d.refused for d in health.days], "chart-refused"),
+            bars=[
+                Series(
+                    gettext("Received"), [d.received for d in health.days], "chart-events", counts
+                )
+            ],
+            line=Series(
+                gettext("Refused"), [d.refused for d in health.days], "chart-refused", counts
+            ),
         )
     )
