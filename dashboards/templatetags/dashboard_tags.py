@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import copy
 from decimal import Decimal
+from functools import lru_cache
 
-from babel.numbers import format_decimal, format_percent
+from babel import Locale
+from babel.numbers import NumberPattern, format_decimal
 from django import template
 from django.utils import translation
 
@@ -17,12 +20,22 @@ def _locale() -> str:
     return (translation.get_language() or "en").replace("-", "_")
 
 
+@lru_cache(maxsize=16)
+def _percent_pattern(language: str) -> tuple[Locale, NumberPattern]:
+    """The language's percent pattern (12,3%; 12,3 %) with exactly one decimal."""
+    locale = Locale.parse(language)
+    pattern = copy.copy(locale.percent_formats[None])
+    pattern.frac_prec = (1, 1)
+    return locale, pattern
+
+
 @register.filter
 def percent(value: Decimal | None) -> str:
-    """A fraction as a percentage with one decimal (12.3%, 12,3%); a dash for none."""
+    """A fraction as a percentage with one decimal (12.3%, 12,3%, 12,3 %); a dash for none."""
     if value is None:
         return DASH
-    return str(format_percent(value, "#,##0.0%", locale=_locale()))
+    locale, pattern = _percent_pattern(_locale())
+    return str(pattern.apply(value, locale))
 
 
 @register.filter
