@@ -143,6 +143,10 @@ class Migration(migrations.Migration):
             model_name='order',
             index=models.Index(condition=models.Q(('unattributed_reason', ''), _negated=True), fields=['brand', '-id'], name='order_unattributed_idx'),
         ),
+        migrations.AddIndex(
+            model_name='brandeventday',
+            index=models.Index(fields=['day', 'kind'], name='rollup_brand_event_kind_idx'),
+        ),
         migrations.AddConstraint(
             model_name='brandeventday',
             constraint=models.UniqueConstraint(models.F('brand_id'), models.F('day'), models.F('kind'), models.F('code'), name='rollup_brand_event_day_uniq'),

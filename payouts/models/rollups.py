@@ -158,6 +158,10 @@ class BrandEventDay(models.Model):
                 "brand_id", "day", "kind", "code", name="rollup_brand_event_day_uniq"
             ),
         ]
+        indexes: ClassVar[list[models.Index]] = [
+            # The platform's refused events over recent days, all brands.
+            models.Index(fields=["day", "kind"], name="rollup_brand_event_kind_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"brand {self.brand_id} {self.day} {self.kind} {self.code}: {self.count}"
