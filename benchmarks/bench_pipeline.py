@@ -567,7 +567,7 @@ def plan_events(world: World, total: int, seed: int) -> Plan:
             events.append(event)
             followups.append((event, paid_event))
 
-        # What the order earns, by the rules of PRODUCT.md §3.
+        # What the order earns, by the rules of docs/earnings-rules.md.
         if number in unattributed:
             expected.unattributed_orders += 1
             continue

@@ -1,4 +1,4 @@
-"""The order events API: `POST /api/v1/order-events` (PRODUCT.md §4), for brand API keys.
+"""The order events API: `POST /api/v1/order-events` (docs/integration-guide.md), for brand API keys.
 
 The view only speaks HTTP: it authenticates the key, rate-limits it, checks the body is a
 batch and hands the events to `payouts.ingest.order_events_ingest`. Errors have the shape

@@ -1,6 +1,6 @@
 """CSV upload of order events, for brands without developers.
 
-A file has a header row naming the API's event fields (PRODUCT.md §4) and one event per
+A file has a header row naming the API's event fields (docs/integration-guide.md) and one event per
 row; an empty cell is an absent field. It goes through two steps:
 
 1. `csv_upload_create` checks the whole file without storing any event: every row is

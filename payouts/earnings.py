@@ -386,7 +386,7 @@ def _english(message: Any) -> str:
 def order_decide(
     key: OrderKey, state: OrderState, facts: Facts, *, now: dt.datetime, click_grace: dt.timedelta
 ) -> OrderDecision:
-    """Attribute one reduced order and compute its commission (PRODUCT.md §3)."""
+    """Attribute one reduced order and compute its commission (docs/earnings-rules.md)."""
     brand_id = key[0]
     event_ids = state.event_ids
     paid = state.paid_event

@@ -1,6 +1,6 @@
 """Order event ingest: validate a batch a brand sent and store it in a few statements.
 
-The contract is PRODUCT.md §4. A batch is 1 to 1000 events; each event is validated on
+The contract is docs/integration-guide.md. A batch is 1 to 1000 events; each event is validated on
 its own, with one clear error per refused event, and the valid ones are stored even when
 others are refused. Storing is set-based: one `INSERT … SELECT FROM unnest(…) ON CONFLICT
 (brand_id, event_id) DO NOTHING RETURNING` for the accepted events and one `INSERT … SELECT

@@ -1,6 +1,6 @@
 """Orders and commissions: what processing made of a brand's order events.
 
-`Order` is one brand order reduced from all of its events (PRODUCT.md §3), with its
+`Order` is one brand order reduced from all of its events (docs/earnings-rules.md), with its
 attribution. `Commission` is what one collaboration earns from one order; an order has at
 most one commission with a non-zero amount (its current attribution), and keeps the earlier
 ones, at zero, if its attribution ever moved. Both are derived state: processing rewrites

@@ -1,4 +1,4 @@
-"""The earnings rules of PRODUCT.md §3 as pure functions over pre-fetched facts.
+"""The earnings rules (docs/earnings-rules.md) as pure functions over pre-fetched facts.
 
 No database access here: the processing workers, the recompute command and the tests all
 call the same code, so an incremental run and a recompute from scratch cannot disagree.

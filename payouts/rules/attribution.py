@@ -1,4 +1,4 @@
-"""Attribution: which collaboration, if any, an order is credited to (PRODUCT.md §3).
+"""Attribution: which collaboration, if any, an order is credited to (docs/earnings-rules.md).
 
 `attribute` decides from the order's counting `order.paid` event and facts the caller has
 fetched beforehand (the resolved click, the collaborations whose codes match, the
@@ -368,7 +368,7 @@ def attribute(
     collaborations: Mapping[int, CollaborationFact],
     campaigns: Mapping[int, CampaignFact],
 ) -> Attribution:
-    """Credit an order to a collaboration, or say why not (PRODUCT.md §3, "Attribution").
+    """Credit an order to a collaboration, or say why not (docs/earnings-rules.md, "Attribution").
 
     Arguments, fetched by the caller for the brand that sent the event:
     - `click`: the stored click that `paid.click_id` resolves to (`click_resolve`), None

@@ -1,4 +1,4 @@
-"""Commission terms, the commission of an order and when it becomes payable (PRODUCT.md §3).
+"""Commission terms, the commission of an order and when it becomes payable (docs/earnings-rules.md).
 
 Pure functions over facts the caller has fetched, so that the workers, the recompute
 command and the tests compute money with the same code. See docs/earnings-rules.md.
@@ -78,7 +78,7 @@ def terms_at(terms_versions: Iterable[TermsFact], when: dt.datetime) -> TermsFac
 
 
 def commission_for(net_amount_minor: int, terms: TermsFact) -> int:
-    """An order's commission in minor units (PRODUCT.md §3).
+    """An order's commission in minor units (docs/earnings-rules.md).
 
     Percent: net × p / 100, rounded half-up to the minor unit (10.5 → 11, 0.025 → 0).
     Fixed: the fixed amount if the net amount is above zero, else 0.
@@ -99,7 +99,7 @@ def commission_for(net_amount_minor: int, terms: TermsFact) -> int:
 def payable_at(
     order_occurred_at: dt.datetime, paid_received_at: dt.datetime, hold_days: int
 ) -> dt.datetime:
-    """When a commission stops being pending (PRODUCT.md §3).
+    """When a commission stops being pending (docs/earnings-rules.md).
 
     The hold counts from the later of the order's `occurred_at` and the time its
     `order.paid` was received, so a backdated order still waits the full hold. A day is

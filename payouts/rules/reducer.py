@@ -1,4 +1,4 @@
-"""The order reducer: one order's state from all of its events (PRODUCT.md §3).
+"""The order reducer: one order's state from all of its events (docs/earnings-rules.md).
 
 The result is a pure function of the *set* of events: it never depends on the order in
 which they arrived or on how often one was sent. That is what lets the incremental workers
@@ -120,7 +120,7 @@ class OrderState:
 
 
 def dedupe_events(events: Iterable[OrderEventFact]) -> list[OrderEventFact]:
-    """One fact per event id, sorted by id (PRODUCT.md §3: an id is applied once).
+    """One fact per event id, sorted by id (an id is applied once).
 
     Ingest stores only the first copy of an id, so normally all copies are equal. If they
     are not, the copy received first wins (ties broken by its content), which mirrors what
@@ -141,7 +141,7 @@ def _paid_precedence(event: OrderEventFact) -> tuple[dt.datetime, str]:
 
 
 def reduce_order(events: Iterable[OrderEventFact]) -> OrderState:
-    """Reduce one order's events to its state (PRODUCT.md §3, "Order state").
+    """Reduce one order's events to its state (docs/earnings-rules.md, "An order's state").
 
     - Duplicates (same event id) count once.
     - The counting `order.paid` is the one with the earliest `occurred_at`, then the

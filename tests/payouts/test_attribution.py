@@ -1,4 +1,4 @@
-"""Attribution (PRODUCT.md §3): click first, then code; the window's edges; who and what
+"""Attribution (docs/earnings-rules.md): click first, then code; the window's edges; who and what
 must have been active at the order's time; the currency."""
 
 from __future__ import annotations

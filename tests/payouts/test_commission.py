@@ -1,4 +1,4 @@
-"""Commissions (PRODUCT.md §3): half-up rounding at the minor unit, fixed amounts, holds,
+"""Commissions (docs/earnings-rules.md): half-up rounding at the minor unit, fixed amounts, holds,
 and the terms in force at a time."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The order reducer (PRODUCT.md §3): set semantics, then the exact rules one by one."""
+"""The order reducer (docs/earnings-rules.md): set semantics, then the exact rules one by one."""
 
 from __future__ import annotations
 
