@@ -1,38 +1,53 @@
-"""Server-side SVG charts for the dashboards: daily bars with an optional line, no script.
+"""Server-side SVG charts for the dashboards: bars with an optional line, no script.
 
 A chart is one inline `<svg role="img">` named by its `<title>` and `<desc>`, with a legend,
 horizontal gridlines and labelled axes: the bars' scale on the left (money or counts), the
-line's on the right. Over each day's bars lies a transparent column whose `<title>` is the
-tooltip a browser shows on hover, with every figure of that day in words. Colours come from classes in
-static/css/dashboards.css. Every piece of text is escaped here, so the result is safe to
-insert into a page as it is.
+line's on the right. A bar is a day, or a week over periods longer than 90 days (a year is
+53 bars). Over each bar lies a transparent column whose `<title>` is the tooltip a browser
+shows on hover, with every figure of that day or week in words. Colours come from classes
+in static/css/dashboards.css. Every piece of text is escaped here, so the result is safe to
+insert into a page as it is. Amounts, counts and dates are written by
+`dashboards.formatting`, which resolves each language's patterns once.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import lru_cache
 
-from babel import Locale
-from babel.dates import format_skeleton
-from babel.numbers import (
-    format_compact_currency,
-    format_compact_decimal,
-    format_decimal,
-    get_currency_symbol,
-)
-from django.utils import translation
-from django.utils.formats import date_format
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
-from connect.money import currency_exponent, format_money
-from dashboards.selectors import DailySeries, IntegrationHealth
+from dashboards.formatting import (
+    Formatter,
+    count,
+    count_axis_formatter,
+    counts_formatter,
+    day_label,
+    money_axis_formatter,
+    money_formatter,
+    short_day_label,
+    week_label,
+)
+from dashboards.selectors import DailySeries, IntegrationHealth, Period
+
+# Formatters the tests and callers know from here.
+__all__ = [
+    "DailyChart",
+    "Series",
+    "brand_chart",
+    "count_formatter",
+    "earnings_chart",
+    "events_chart",
+    "money_axis_formatter",
+    "money_formatter",
+    "nice_ceiling",
+    "render_daily_chart",
+]
 
 WIDTH = 960
 HEIGHT = 300
@@ -44,119 +59,13 @@ TICKS = 4
 # At most this many dates under the axis.
 DATE_LABELS = 7
 
-Formatter = Callable[[int], str]
-
-
-def _locale() -> str:
-    return (translation.get_language() or "en").replace("-", "_")
-
-
-# Amounts that check a fast formatter against `format_money` before it is trusted.
-_PROBES = (0, 5, 99, 1_234, 12_345, 123_456, 1_234_567, 123_456_789, -250, -1_234_567)
-
-
-def _grouped(digits: str, group: str, sizes: tuple[int, int]) -> str:
-    head, tail = digits, ""
-    size = sizes[0]
-    while len(head) > size:
-        tail = group + head[-size:] + tail
-        head = head[:-size]
-        size = sizes[1]
-    return head + tail
-
-
-@lru_cache(maxsize=256)
-def _money_formatter(currency: str, language: str) -> Formatter:
-    """A formatter that writes what `format_money` writes, without parsing the locale's
-    pattern again for every amount (a year of tooltips formats a thousand of them). It is
-    used only if it agrees with `format_money` on every probe; otherwise `format_money`."""
-    exponent = currency_exponent(currency)
-
-    def exact(minor: int) -> str:
-        return format_money(minor, currency, language)
-
-    try:
-        locale = Locale.parse(language.replace("-", "_"))
-        pattern = locale.currency_formats["standard"]
-        symbols = locale.number_symbols["latn"]
-        symbol = get_currency_symbol(currency.upper(), locale)
-        group, decimal, minus = symbols["group"], symbols["decimal"], symbols["minusSign"]
-    except (KeyError, ValueError, AttributeError):
-        return exact
-    prefixes = [p.replace("¤", symbol).replace("-", minus) for p in pattern.prefix]
-    suffixes = [p.replace("¤", symbol).replace("-", minus) for p in pattern.suffix]
-    sizes = pattern.grouping
-    scale = 10**exponent
-
-    def fast(minor: int) -> str:
-        whole, fraction = divmod(abs(minor), scale)
-        number = _grouped(str(whole), group, sizes)
-        if exponent:
-            number += decimal + str(fraction).rjust(exponent, "0")
-        negative = minor < 0
-        return prefixes[negative] + number + suffixes[negative]
-
-    if all(fast(probe) == exact(probe) for probe in _PROBES):
-        return fast
-    return exact
-
-
-def money_formatter(currency: str) -> Formatter:
-    """An exact amount in the reader's language, for tooltips: 1 234,50 zł."""
-    return _money_formatter(currency, translation.get_language() or "en")
-
-
-def money_axis_formatter(currency: str) -> Formatter:
-    """A short amount for an axis: €1.2K, 1,2 tys. zł."""
-    exponent = currency_exponent(currency)
-
-    def fmt(minor: int) -> str:
-        value = Decimal(minor).scaleb(-exponent)
-        return str(format_compact_currency(value, currency, locale=_locale(), fraction_digits=1))
-
-    return fmt
-
-
-@lru_cache(maxsize=64)
-def _count_formatter(language: str) -> Formatter:
-    """Like `_money_formatter`, for counts: what `format_decimal` writes, checked on probes."""
-
-    def exact(value: int) -> str:
-        return str(format_decimal(value, locale=language.replace("-", "_")))
-
-    try:
-        locale = Locale.parse(language.replace("-", "_"))
-        group = locale.number_symbols["latn"]["group"]
-        sizes = locale.decimal_formats[None].grouping
-    except (KeyError, ValueError, AttributeError):
-        return exact
-
-    def fast(value: int) -> str:
-        return _grouped(str(value), group, sizes) if value >= 0 else exact(value)
-
-    if all(fast(probe) == exact(probe) for probe in _PROBES):
-        return fast
-    return exact
-
-
-def count_formatter(value: int) -> str:
-    """A count in the reader's language: 12,345; 12 345; 12.345."""
-    return _count_formatter(translation.get_language() or "en")(value)
-
-
-def counts_formatter() -> Formatter:
-    """`count_formatter` for the reader's language, looked up once (for a chart's days)."""
-    return _count_formatter(translation.get_language() or "en")
-
-
-def count_axis_formatter(value: int) -> str:
-    return str(format_compact_decimal(value, locale=_locale(), fraction_digits=1))
+count_formatter = count
 
 
 @dataclass(frozen=True)
 class Series:
-    """One row of figures, a value per day; `css_class` picks its colour, `fmt` writes a
-    value in words for the tooltip."""
+    """One row of figures, a value per bar (a day or a week); `css_class` picks its
+    colour, `fmt` writes a value in words for the tooltip."""
 
     label: str
     values: Sequence[int]
@@ -167,7 +76,11 @@ class Series:
 @dataclass(frozen=True)
 class DailyChart:
     """Bars per day (drawn over each other, each narrower than the one before: revenue
-    behind commission) and an optional line (clicks) on its own scale."""
+    behind commission) and an optional line (clicks) on its own scale.
+
+    With a `period` that goes by week (`Period.by_week`), each bar is a week: `days` are
+    the weeks' Mondays, and the tooltips name the week (and the days of it the period
+    counts, for the weeks it cuts)."""
 
     chart_id: str
     title: str
@@ -177,6 +90,18 @@ class DailyChart:
     line: Series | None = None
     bar_axis: Formatter = count_axis_formatter
     line_axis: Formatter = count_axis_formatter
+    period: Period | None = None
+
+    @property
+    def by_week(self) -> bool:
+        return self.period is not None and self.period.by_week
+
+    def bar_labels(self) -> list[str]:
+        """Each bar's date in words, the first line of its tooltip."""
+        period = self.period
+        if period is not None and period.by_week:
+            return [week_label(day, start=period.start, end=period.end) for day in self.days]
+        return [day_label(day) for day in self.days]
 
 
 # Round steps, times a power of ten.
@@ -211,18 +136,11 @@ def _fmt(number: float) -> str:
     return f"{number:.1f}".rstrip("0").rstrip(".")
 
 
-@lru_cache(maxsize=4096)
-def _day_label(day: dt.date, language: str) -> str:
-    with translation.override(language):
-        return date_format(day, "DATE_FORMAT")
-
-
-def _day_title(chart: DailyChart, index: int, language: str) -> str:
-    day = chart.days[index]
-    lines = [_day_label(day, language)]
-    for series in [*chart.bars, *([chart.line] if chart.line else [])]:
-        lines.append(f"{series.label}: {series.fmt(series.values[index])}")
-    return "\n".join(lines)
+def _bar_titles(chart: DailyChart) -> list[str]:
+    """Each bar's tooltip: its date, then every series' figure in words."""
+    series = [*chart.bars, *([chart.line] if chart.line else [])]
+    written = [[f"{s.label}: {text}" for text in map(s.fmt, s.values)] for s in series]
+    return ["\n".join(lines) for lines in zip(chart.bar_labels(), *written, strict=True)]
 
 
 def render_daily_chart(chart: DailyChart) -> SafeString:
@@ -277,7 +195,7 @@ def render_daily_chart(chart: DailyChart) -> SafeString:
     parts.append('<g class="chart-dates" aria-hidden="true">')
     for index in range(count - 1, -1, -every):
         x = MARGIN_LEFT + slot * (index + 0.5)
-        label = format_skeleton("MMMd", chart.days[index], locale=_locale())
+        label = short_day_label(chart.days[index])
         parts.append(
             f'<text class="chart-tick" x="{_fmt(x)}" y="{bottom + 20}" '
             f'text-anchor="middle">{escape(label)}</text>'
@@ -318,15 +236,15 @@ def render_daily_chart(chart: DailyChart) -> SafeString:
                     'r="2.5" aria-hidden="true"/>'
                 )
 
-    # On top of the bars, a transparent full-height column per day: what the pointer rests
-    # on, and the day's tooltip (its <title>) with every figure of the day in words.
+    # On top of the bars, a transparent full-height column per bar: what the pointer rests
+    # on, and the bar's tooltip (its <title>) with every figure of the day (week) in words.
     parts.append('<g class="chart-days">')
-    language = translation.get_language() or "en"
-    for index in range(count):
+    width_text = _fmt(slot)
+    for index, title in enumerate(_bar_titles(chart)):
         parts.append(
             f'<rect class="chart-hit" x="{_fmt(MARGIN_LEFT + slot * index)}" y="{MARGIN_TOP}" '
-            f'width="{_fmt(slot)}" height="{plot_h}">'
-            f"<title>{escape(_day_title(chart, index, language))}</title></rect>"
+            f'width="{width_text}" height="{plot_h}">'
+            f"<title>{escape(title)}</title></rect>"
         )
     parts.append("</g>")
 
@@ -361,26 +279,44 @@ def render_daily_chart(chart: DailyChart) -> SafeString:
 # The dashboards' charts
 
 
-def earnings_chart(series: DailySeries, *, chart_id: str) -> SafeString:
-    """A creator's daily earnings (bars) and clicks (line) in one currency."""
+def _span(days: Sequence[dt.date], period: Period | None) -> dict[str, str]:
+    """The first and last day a chart counts, in words."""
+    if period is not None:
+        return {"start": day_label(period.start), "end": day_label(period.end)}
+    return {"start": day_label(days[0]), "end": day_label(days[-1])}
+
+
+def earnings_chart(
+    series: DailySeries, *, chart_id: str, period: Period | None = None
+) -> SafeString:
+    """A creator's earnings (bars) and clicks (line) in one currency, per day, or per week
+    when `period` goes by week."""
     days = [d.day for d in series.days]
     money = money_formatter(series.currency)
     counts = counts_formatter()
+    weekly = period is not None and period.by_week
+    if weekly:
+        title = gettext("Weekly earnings and clicks in %(currency)s")
+        description = gettext(
+            "%(earnings)s earned from %(orders)s orders and %(clicks)s clicks between "
+            "%(start)s and %(end)s. Bars show each week's earnings, the line its clicks."
+        )
+    else:
+        title = gettext("Daily earnings and clicks in %(currency)s")
+        description = gettext(
+            "%(earnings)s earned from %(orders)s orders and %(clicks)s clicks between "
+            "%(start)s and %(end)s. Bars show each day's earnings, the line its clicks."
+        )
     return render_daily_chart(
         DailyChart(
             chart_id=chart_id,
-            title=gettext("Daily earnings and clicks in %(currency)s")
-            % {"currency": series.currency},
-            description=gettext(
-                "%(earnings)s earned from %(orders)s orders and %(clicks)s clicks between "
-                "%(start)s and %(end)s. Bars show each day's earnings, the line its clicks."
-            )
+            title=title % {"currency": series.currency},
+            description=description
             % {
                 "earnings": money(series.commission_minor),
-                "orders": count_formatter(series.orders),
-                "clicks": count_formatter(series.clicks),
-                "start": date_format(days[0], "DATE_FORMAT"),
-                "end": date_format(days[-1], "DATE_FORMAT"),
+                "orders": counts(series.orders),
+                "clicks": counts(series.clicks),
+                **_span(days, period),
             },
             days=days,
             bars=[
@@ -393,33 +329,43 @@ def earnings_chart(series: DailySeries, *, chart_id: str) -> SafeString:
             ],
             line=Series(gettext("Clicks"), [d.clicks for d in series.days], "chart-clicks", counts),
             bar_axis=money_axis_formatter(series.currency),
+            period=period,
         )
     )
 
 
-def brand_chart(series: DailySeries, *, chart_id: str) -> SafeString:
-    """A brand's daily revenue and commission cost (bars) and clicks (line) in one
-    currency."""
+def brand_chart(series: DailySeries, *, chart_id: str, period: Period | None = None) -> SafeString:
+    """A brand's revenue and commission cost (bars) and clicks (line) in one currency, per
+    day, or per week when `period` goes by week."""
     days = [d.day for d in series.days]
     money = money_formatter(series.currency)
     counts = counts_formatter()
+    weekly = period is not None and period.by_week
+    if weekly:
+        title = gettext("Weekly revenue, commission cost and clicks in %(currency)s")
+        description = gettext(
+            "%(revenue)s revenue from %(orders)s orders, %(cost)s commission cost and "
+            "%(clicks)s clicks between %(start)s and %(end)s. Bars show each week's revenue "
+            "with its commission cost inside, the line its clicks."
+        )
+    else:
+        title = gettext("Daily revenue, commission cost and clicks in %(currency)s")
+        description = gettext(
+            "%(revenue)s revenue from %(orders)s orders, %(cost)s commission cost and "
+            "%(clicks)s clicks between %(start)s and %(end)s. Bars show each day's revenue "
+            "with its commission cost inside, the line its clicks."
+        )
     return render_daily_chart(
         DailyChart(
             chart_id=chart_id,
-            title=gettext("Daily revenue, commission cost and clicks in %(currency)s")
-            % {"currency": series.currency},
-            description=gettext(
-                "%(revenue)s revenue from %(orders)s orders, %(cost)s commission cost and "
-                "%(clicks)s clicks between %(start)s and %(end)s. Bars show each day's revenue "
-                "with its commission cost inside, the line its clicks."
-            )
+            title=title % {"currency": series.currency},
+            description=description
             % {
                 "revenue": money(series.revenue_minor),
-                "orders": count_formatter(series.orders),
+                "orders": counts(series.orders),
                 "cost": money(series.commission_minor),
-                "clicks": count_formatter(series.clicks),
-                "start": date_format(days[0], "DATE_FORMAT"),
-                "end": date_format(days[-1], "DATE_FORMAT"),
+                "clicks": counts(series.clicks),
+                **_span(days, period),
             },
             days=days,
             bars=[
@@ -438,27 +384,37 @@ def brand_chart(series: DailySeries, *, chart_id: str) -> SafeString:
             ],
             line=Series(gettext("Clicks"), [d.clicks for d in series.days], "chart-clicks", counts),
             bar_axis=money_axis_formatter(series.currency),
+            period=period,
         )
     )
 
 
 def events_chart(health: IntegrationHealth, *, chart_id: str) -> SafeString:
-    """A brand's order events received per day (bars) and refused (line)."""
+    """A brand's order events received (bars) and refused (line) per day, or per week
+    when its period goes by week."""
     days = [d.day for d in health.days]
     counts = counts_formatter()
+    if health.period.by_week:
+        title = gettext("Order events received and refused per week")
+        description = gettext(
+            "%(received)s events received and %(refused)s refused between %(start)s and "
+            "%(end)s. Bars show the events received each week, the line those refused."
+        )
+    else:
+        title = gettext("Order events received and refused per day")
+        description = gettext(
+            "%(received)s events received and %(refused)s refused between %(start)s and "
+            "%(end)s. Bars show the events received each day, the line those refused."
+        )
     return render_daily_chart(
         DailyChart(
             chart_id=chart_id,
-            title=gettext("Order events received and refused per day"),
-            description=gettext(
-                "%(received)s events received and %(refused)s refused between %(start)s and "
-                "%(end)s. Bars show the events received each day, the line those refused."
-            )
+            title=title,
+            description=description
             % {
-                "received": count_formatter(health.received),
-                "refused": count_formatter(health.refused),
-                "start": date_format(days[0], "DATE_FORMAT"),
-                "end": date_format(days[-1], "DATE_FORMAT"),
+                "received": counts(health.received),
+                "refused": counts(health.refused),
+                **_span(days, health.period),
             },
             days=days,
             bars=[
@@ -469,5 +425,6 @@ def events_chart(health: IntegrationHealth, *, chart_id: str) -> SafeString:
             line=Series(
                 gettext("Refused"), [d.refused for d in health.days], "chart-refused", counts
             ),
+            period=health.period,
         )
     )

@@ -64,8 +64,9 @@ def _day_start(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(), tzinfo=dt.UTC)
 
 
-def _move_start_back(collaboration: Collaboration, since: dt.datetime) -> None:
-    """Make the campaign and the collaboration active from `since` (if they began later)."""
+def collaboration_backdate(collaboration: Collaboration, since: dt.datetime) -> None:
+    """Make the campaign and the collaboration active from `since` (if they began later):
+    demo and test data only, so that orders of earlier days can be credited."""
     campaign = collaboration.campaign
     if campaign.published_at is None or campaign.published_at > since:
         type(campaign).objects.filter(pk=campaign.pk).update(published_at=since)
@@ -191,7 +192,7 @@ def demo_history_add(
             continue
         clicks, batches = _history_events(collaboration, history_days)
         with transaction.atomic():
-            _move_start_back(collaboration, since)
+            collaboration_backdate(collaboration, since)
             result.clicks += clicks_store(clicks)
             for day, events in batches.items():
                 if events:

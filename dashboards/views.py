@@ -127,7 +127,9 @@ def creator_dashboard(request: HttpRequest) -> HttpResponse:
             "charts": [
                 {
                     "series": series,
-                    "svg": charts.earnings_chart(series, chart_id=f"earnings-{series.currency}"),
+                    "svg": charts.earnings_chart(
+                        series, chart_id=f"earnings-{series.currency}", period=period
+                    ),
                 }
                 for series in activity.series
             ],
@@ -322,7 +324,9 @@ def brand_dashboard(request: HttpRequest, brand: Brand) -> HttpResponse:
             "overview": [
                 {
                     "series": series,
-                    "svg": charts.brand_chart(series, chart_id=f"brand-{series.currency}"),
+                    "svg": charts.brand_chart(
+                        series, chart_id=f"brand-{series.currency}", period=period
+                    ),
                     "top": top.get(series.currency, []),
                 }
                 for series in activity.series

@@ -10,7 +10,8 @@ oldest unprocessed event. No section adds up commissions, orders or order events
 costs the same few queries whatever the data's size.
 
 Days are UTC dates, as the rollups count them: an order counts on the day its order.paid
-arrived, a click on the day it happened.
+arrived, a click on the day it happened. Periods longer than 90 days are charted a week at
+a time, grouped in SQL: a year is 53 rows per currency, not 365 (`Period.by_week`).
 """
 
 from dashboards.selectors.brand import (
@@ -33,12 +34,14 @@ from dashboards.selectors.brand import (
 from dashboards.selectors.common import (
     DEFAULT_PERIOD_DAYS,
     PERIOD_CHOICES,
+    WEEKLY_AFTER_DAYS,
     Activity,
     CampaignRow,
     DailySeries,
     DayFigures,
     Period,
     utc_today,
+    week_start,
 )
 from dashboards.selectors.creator import (
     COMMISSION_CSV_COLUMNS,
@@ -76,6 +79,7 @@ __all__ = [
     "DEFAULT_PERIOD_DAYS",
     "PERIOD_CHOICES",
     "UNATTRIBUTED_LABELS",
+    "WEEKLY_AFTER_DAYS",
     "Activity",
     "CampaignDayRow",
     "CampaignRow",
@@ -118,5 +122,6 @@ __all__ = [
     "reconciliation_open_count",
     "unattributed_label",
     "utc_today",
+    "week_start",
     "worker_lag",
 ]

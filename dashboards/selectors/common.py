@@ -15,6 +15,8 @@ from django.utils import timezone
 
 PERIOD_CHOICES: Final = (30, 90, 365)
 DEFAULT_PERIOD_DAYS: Final = 30
+# Periods longer than this are charted a week a bar (a year is 53 bars, not 365).
+WEEKLY_AFTER_DAYS: Final = 90
 
 
 def utc_today() -> dt.date:
@@ -53,6 +55,36 @@ class Period:
     def dates(self) -> list[dt.date]:
         return [self.start + dt.timedelta(days=n) for n in range(self.days)]
 
+    @property
+    def by_week(self) -> bool:
+        """Whether the period's figures are given a week at a time."""
+        return self.days > WEEKLY_AFTER_DAYS
+
+    def buckets(self) -> list[dt.date]:
+        """The first day of each bar: every day of the period or, by week, the Monday of
+        every week the period touches (the first may fall before the period's start; its
+        bar counts only the period's days)."""
+        if not self.by_week:
+            return self.dates()
+        first = week_start(self.start)
+        weeks = (self.end - first).days // 7 + 1
+        return [first + dt.timedelta(weeks=n) for n in range(weeks)]
+
+    def bucket_sql(self, column: str) -> str:
+        """An SQL expression of a date `column` giving its bar's first day (see `buckets`).
+        `column` is a fixed name from our own SQL, never input."""
+        if not self.by_week:
+            return column
+        # Days since Monday 1 January of year 1, modulo 7, back from the day: what
+        # date_trunc('week', day::timestamp)::date gives, in date arithmetic alone (cheaper
+        # on a year of rows, and no time zone involved).
+        return f"({column} - mod({column} - DATE '0001-01-01', 7))"
+
+
+def week_start(day: dt.date) -> dt.date:
+    """The Monday of the (ISO) week of `day`, as PostgreSQL's date_trunc('week') gives it."""
+    return day - dt.timedelta(days=day.weekday())
+
 
 def day_start(day: dt.date) -> dt.datetime:
     """The first instant of a UTC day."""
@@ -65,6 +97,9 @@ def day_start(day: dt.date) -> dt.datetime:
 
 @dataclass(frozen=True)
 class DayFigures:
+    """One bar's figures: a day's, or a week's when the period goes by week (`day` is then
+    the week's Monday, see `Period.buckets`)."""
+
     day: dt.date
     orders: int = 0
     revenue_minor: int = 0
@@ -74,7 +109,7 @@ class DayFigures:
 
 @dataclass(frozen=True)
 class DailySeries:
-    """One currency's figures for every day of a period (zero days included)."""
+    """One currency's figures for every day (or week) of a period, zero ones included."""
 
     currency: str
     days: list[DayFigures]
@@ -171,7 +206,8 @@ def assemble_activity(
 
     `money_rows` are (by_campaign, campaign_id, currency, day, orders, revenue, commission),
     `click_rows` (by_campaign, campaign_id, currency, day, clicks): a row with by_campaign
-    set is a campaign's total over the period, otherwise a currency's day.
+    set is a campaign's total over the period, otherwise a currency's day (its week's
+    Monday when the period goes by week: the SQL groups on `period.bucket_sql`).
     """
     days: dict[str, dict[dt.date, _Figures]] = defaultdict(lambda: defaultdict(_Figures))
     per_campaign: dict[int, _Figures] = defaultdict(_Figures)
@@ -203,20 +239,17 @@ def assemble_activity(
         )
     rows.sort(key=lambda r: (-r.revenue_minor, -r.commission_minor, -r.clicks, r.title.lower()))
     series = []
+    buckets = period.buckets()
+    empty = _Figures()
     for currency in sorted(set(days) | set(currencies)):
         by_day = days.get(currency, {})
+        figures_of = [(day, by_day.get(day, empty)) for day in buckets]
         series.append(
             DailySeries(
                 currency=currency,
                 days=[
-                    DayFigures(
-                        day=day,
-                        orders=by_day[day].orders if day in by_day else 0,
-                        revenue_minor=by_day[day].revenue_minor if day in by_day else 0,
-                        commission_minor=by_day[day].commission_minor if day in by_day else 0,
-                        clicks=by_day[day].clicks if day in by_day else 0,
-                    )
-                    for day in period.dates()
+                    DayFigures(day, f.orders, f.revenue_minor, f.commission_minor, f.clicks)
+                    for day, f in figures_of
                 ],
             )
         )

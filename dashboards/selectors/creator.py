@@ -96,21 +96,29 @@ def creator_money(creator: CreatorProfile, *, today: dt.date | None = None) -> l
 
 
 # One pass over the creator's rollup rows of the period (index (creator_id, day)): the
-# (currency, day) grouping feeds the chart, the (campaign) grouping the campaign table.
+# (currency, bar) grouping feeds the chart, the (campaign) grouping the campaign table. A
+# bar is a day, or a week for long periods (`Period.bucket_sql` fills in {bucket}).
 _CREATOR_MONEY_SQL = """
-    SELECT GROUPING(day) = 1, campaign_id, currency, day,
+    SELECT GROUPING(bucket) = 1, campaign_id, currency, bucket,
            sum(orders), sum(revenue_minor), sum(commission_minor)
-    FROM payouts_collaborationday
-    WHERE creator_id = %(creator)s AND day BETWEEN %(start)s AND %(end)s
-    GROUP BY GROUPING SETS ((currency, day), (campaign_id, currency))
+    FROM (
+        SELECT campaign_id, currency, {bucket} AS bucket, orders, revenue_minor,
+               commission_minor
+        FROM payouts_collaborationday
+        WHERE creator_id = %(creator)s AND day BETWEEN %(start)s AND %(end)s
+    ) r
+    GROUP BY GROUPING SETS ((currency, bucket), (campaign_id, currency))
 """
 _CREATOR_CLICKS_SQL = """
-    SELECT GROUPING(d.day) = 1, c.campaign_id, cp.currency, d.day, sum(d.clicks)
-    FROM campaigns_collaboration c
-    JOIN campaigns_campaign cp ON cp.id = c.campaign_id
-    JOIN campaigns_clickdailycount d ON d.collaboration_id = c.id
-    WHERE c.creator_id = %(creator)s AND d.day BETWEEN %(start)s AND %(end)s
-    GROUP BY GROUPING SETS ((cp.currency, d.day), (c.campaign_id, cp.currency))
+    SELECT GROUPING(bucket) = 1, campaign_id, currency, bucket, sum(clicks)
+    FROM (
+        SELECT c.campaign_id, cp.currency, {bucket} AS bucket, d.clicks
+        FROM campaigns_collaboration c
+        JOIN campaigns_campaign cp ON cp.id = c.campaign_id
+        JOIN campaigns_clickdailycount d ON d.collaboration_id = c.id
+        WHERE c.creator_id = %(creator)s AND d.day BETWEEN %(start)s AND %(end)s
+    ) r
+    GROUP BY GROUPING SETS ((currency, bucket), (campaign_id, currency))
 """
 
 
@@ -137,8 +145,9 @@ def creator_collaborated_campaigns(creator: CreatorProfile) -> list[Campaign]:
 def creator_activity(
     creator: CreatorProfile, period: Period, campaigns: list[Campaign]
 ) -> Activity:
-    """The creator's earnings and clicks per currency and day, and per campaign, over the
-    period (two queries). `campaigns` are `creator_collaborated_campaigns(creator)`."""
+    """The creator's earnings and clicks per currency and day (or week, see
+    `Period.by_week`), and per campaign, over the period (two queries). `campaigns` are
+    `creator_collaborated_campaigns(creator)`."""
     params = {"creator": creator.pk, "start": period.start, "end": period.end}
     rows = {
         campaign.pk: CampaignRow(
@@ -153,8 +162,8 @@ def creator_activity(
     }
     activity = assemble_activity(
         period,
-        grouped_rows(_CREATOR_MONEY_SQL, params),
-        grouped_rows(_CREATOR_CLICKS_SQL, params),
+        grouped_rows(_CREATOR_MONEY_SQL.format(bucket=period.bucket_sql("day")), params),
+        grouped_rows(_CREATOR_CLICKS_SQL.format(bucket=period.bucket_sql("d.day")), params),
         rows,
         currencies=(),
     )

@@ -7,9 +7,11 @@ from decimal import Decimal
 from functools import lru_cache
 
 from babel import Locale
-from babel.numbers import NumberPattern, format_decimal
+from babel.numbers import NumberPattern
 from django import template
 from django.utils import translation
+
+from dashboards import formatting
 
 register = template.Library()
 
@@ -41,4 +43,11 @@ def percent(value: Decimal | None) -> str:
 @register.filter
 def count(value: int | None) -> str:
     """A whole number with the language's grouping (12,345, 12 345, 12.345)."""
-    return str(format_decimal(int(value or 0), locale=_locale()))
+    return formatting.count(int(value or 0))
+
+
+@register.simple_tag
+def amount(amount_minor: int, currency: str) -> str:
+    """{% amount minor currency %}: what connect's {% money %} writes (`format_money`),
+    from the language's currency pattern resolved once rather than on every amount."""
+    return formatting.money(int(amount_minor), currency)
