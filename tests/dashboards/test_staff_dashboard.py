@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from campaigns.clicks import ClickRecord, click_buffer_claim, click_buffer_push, new_click_id
 from connect.money import format_money
+from dashboards.selectors import failed_events
 from payouts.models import (
     Commission,
     LedgerAccountKind,
@@ -142,6 +143,33 @@ def test_failures_show_refused_events_by_day_and_the_latest_failed_payouts(
     assert payout == Payout.objects.get(status="failed")
     assert "The account is closed." in html
     assert f'href="/staff/payouts/{payout.pk}/"' in html
+
+
+def test_refused_events_count_only_the_last_seven_days_read_by_day_and_kind(
+    market: Marketplace,
+) -> None:
+    # given: a refused event eight days ago, out of the week
+    ingest(market.sol, market.now - dt.timedelta(days=8), event("old-bad", amount="x"))
+    refused = RejectedOrderEvent.objects.annotate(day=TruncDate("received_at", tzinfo=dt.UTC))
+    week = refused.filter(day__gte=market.today - dt.timedelta(days=6)).count()
+
+    # when
+    with CaptureQueriesContext(connection) as read:
+        failed = failed_events(today=market.today)
+
+    # then
+    assert refused.count() == 3
+    assert failed.week == week == 2
+    # The read is a day range and a kind: what the (day, kind) index of the brands' daily
+    # event counters serves (asked of the planner without sequential scans, as the table
+    # is tiny here).
+    (statement,) = read.captured_queries
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN {statement['sql']}")
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "rollup_brand_event_kind_idx" in plan
+    assert "Index Cond: ((day >= " in plan
 
 
 def test_open_reconciliation_differences_are_counted(market: Marketplace) -> None:
