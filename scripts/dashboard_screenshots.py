@@ -15,6 +15,10 @@
        docs/screenshots/creator-dashboard.png   @lucia_cocina's earnings
        docs/screenshots/brand-dashboard.png     Moda Wisła's dashboard
        docs/screenshots/admin-dashboard.png     the staff overview
+
+   and Moda Wisła's dashboard over the last 365 days, charted a week a bar:
+
+       docs/screenshots/brand-dashboard-year.png
 """
 
 from __future__ import annotations
@@ -58,6 +62,12 @@ SHOTS = [
         "Integration health",
     ),
     ("admin-dashboard.png", "admin@demo.connect", "/staff/", "Money by currency"),
+    (
+        "brand-dashboard-year.png",
+        "brand-owner@moda-wisla.demo",
+        "/brand/dashboard/?days=365",
+        "Integration health",
+    ),
 ]
 
 
