@@ -357,6 +357,27 @@ def _difference_sql(table: str, sql: str) -> str:
     """  # noqa: S608
 
 
+def _against_ledger(*, owner: str, rollup: str, entries: str, sign: str = "") -> str:
+    """Totals per owner and currency that differ between a rollup (`rollup` yields owner,
+    currency, total) and the ledger entries of commission postings matching `entries`
+    (`sign` "-" for a debit-normal account)."""
+    return f"""
+        SELECT coalesce(r.owner, l.owner) || '/' || coalesce(r.currency, l.currency),
+               coalesce(r.total, 0), coalesce(l.total, 0)
+        FROM ({rollup}) AS r(owner, currency, total)
+        FULL OUTER JOIN (
+            SELECT a.{owner}, a.currency, {sign}sum(e.amount_minor)
+            FROM payouts_ledgerentry e
+            JOIN payouts_ledgeraccount a ON a.id = e.account_id
+            JOIN payouts_ledgertransaction t ON t.id = e.transaction_id
+            WHERE {entries} AND t.commission_id IS NOT NULL
+            GROUP BY 1, 2
+        ) AS l(owner, currency, total) ON l.owner = r.owner AND l.currency = r.currency
+        WHERE coalesce(r.total, 0) <> coalesce(l.total, 0)
+        ORDER BY 1 LIMIT 100
+    """  # noqa: S608
+
+
 # (name, SQL yielding (key, detail) rows that break it, message) for `check_ledger`.
 ROLLUP_CHECKS: list[tuple[str, str, str]] = [
     (
@@ -381,67 +402,34 @@ ROLLUP_CHECKS: list[tuple[str, str, str]] = [
     ),
     (
         "creator earnings rollups equal the ledger's commission postings",
-        """
-        SELECT coalesce(r.creator_id, l.creator_id) || '/' || coalesce(r.currency, l.currency),
-               coalesce(r.total, 0), coalesce(l.total, 0)
-        FROM (
-            SELECT creator_id, currency, sum(commission_minor) AS total
-            FROM payouts_collaborationtotal GROUP BY 1, 2
-        ) r FULL OUTER JOIN (
-            SELECT a.creator_id, a.currency, sum(e.amount_minor) AS total
-            FROM payouts_ledgerentry e
-            JOIN payouts_ledgeraccount a ON a.id = e.account_id
-            JOIN payouts_ledgertransaction t ON t.id = e.transaction_id
-            WHERE a.kind IN ('creator_pending', 'creator_available')
-              AND t.kind IN ('commission', 'commission_adjustment', 'clawback')
-              AND t.commission_id IS NOT NULL
-            GROUP BY 1, 2
-        ) l ON l.creator_id = r.creator_id AND l.currency = r.currency
-        WHERE coalesce(r.total, 0) <> coalesce(l.total, 0)
-        ORDER BY 1 LIMIT 100
-        """,
+        _against_ledger(
+            owner="creator_id",
+            rollup="SELECT creator_id, currency, sum(commission_minor) "
+            "FROM payouts_collaborationtotal GROUP BY 1, 2",
+            entries="a.kind IN ('creator_pending', 'creator_available') "
+            "AND t.kind IN ('commission', 'commission_adjustment', 'clawback')",
+        ),
         "creator/currency {0}: rollups count {1} commission, the ledger {2}",
     ),
     (
         "brand cost rollups equal the ledger's commission postings to each brand",
-        """
-        SELECT coalesce(r.brand_id, l.brand_id) || '/' || coalesce(r.currency, l.currency),
-               coalesce(r.total, 0), coalesce(l.total, 0)
-        FROM (
-            SELECT brand_id, currency, sum(commission_minor) AS total
-            FROM payouts_campaignday GROUP BY 1, 2
-        ) r FULL OUTER JOIN (
-            SELECT a.brand_id, a.currency, -sum(e.amount_minor) AS total
-            FROM payouts_ledgerentry e
-            JOIN payouts_ledgeraccount a ON a.id = e.account_id
-            JOIN payouts_ledgertransaction t ON t.id = e.transaction_id
-            WHERE a.kind = 'brand_commission_owed' AND t.commission_id IS NOT NULL
-            GROUP BY 1, 2
-        ) l ON l.brand_id = r.brand_id AND l.currency = r.currency
-        WHERE coalesce(r.total, 0) <> coalesce(l.total, 0)
-        ORDER BY 1 LIMIT 100
-        """,
+        _against_ledger(
+            owner="brand_id",
+            rollup="SELECT brand_id, currency, sum(commission_minor) "
+            "FROM payouts_campaignday GROUP BY 1, 2",
+            entries="a.kind = 'brand_commission_owed'",
+            sign="-",
+        ),
         "brand/currency {0}: rollups count {1} commission, the ledger {2}",
     ),
     (
         "maturity rollups equal what the ledger holds pending for commissions",
-        """
-        SELECT coalesce(r.creator_id, l.creator_id) || '/' || coalesce(r.currency, l.currency),
-               coalesce(r.total, 0), coalesce(l.total, 0)
-        FROM (
-            SELECT creator_id, currency, sum(pending_minor) AS total
-            FROM payouts_creatormaturity GROUP BY 1, 2
-        ) r FULL OUTER JOIN (
-            SELECT a.creator_id, a.currency, sum(e.amount_minor) AS total
-            FROM payouts_ledgerentry e
-            JOIN payouts_ledgeraccount a ON a.id = e.account_id
-            JOIN payouts_ledgertransaction t ON t.id = e.transaction_id
-            WHERE a.kind = 'creator_pending' AND t.commission_id IS NOT NULL
-            GROUP BY 1, 2
-        ) l ON l.creator_id = r.creator_id AND l.currency = r.currency
-        WHERE coalesce(r.total, 0) <> coalesce(l.total, 0)
-        ORDER BY 1 LIMIT 100
-        """,
+        _against_ledger(
+            owner="creator_id",
+            rollup="SELECT creator_id, currency, sum(pending_minor) "
+            "FROM payouts_creatormaturity GROUP BY 1, 2",
+            entries="a.kind = 'creator_pending'",
+        ),
         "creator/currency {0}: {1} due by day in the rollup, {2} pending in the ledger",
     ),
 ]

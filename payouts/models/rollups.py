@@ -36,16 +36,24 @@ from django.db import models
 from django.db.models import Q
 
 
-class CollaborationDay(models.Model):
+class _Sales(models.Model):
+    """What a rollup row counts of the commissions it covers (see the module docstring)."""
+
+    orders = models.BigIntegerField(default=0)
+    revenue_minor = models.BigIntegerField(default=0)
+    commission_minor = models.BigIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class CollaborationDay(_Sales):
     collaboration_id = models.BigIntegerField()
     day = models.DateField()
     creator_id = models.BigIntegerField()
     campaign_id = models.BigIntegerField()
     brand_id = models.BigIntegerField()
     currency = models.CharField(max_length=3)
-    orders = models.BigIntegerField(default=0)
-    revenue_minor = models.BigIntegerField(default=0)
-    commission_minor = models.BigIntegerField(default=0)
 
     class Meta:
         constraints: ClassVar[list[models.BaseConstraint]] = [
@@ -61,14 +69,11 @@ class CollaborationDay(models.Model):
         return f"collaboration {self.collaboration_id} on {self.day}"
 
 
-class CampaignDay(models.Model):
+class CampaignDay(_Sales):
     campaign_id = models.BigIntegerField()
     day = models.DateField()
     brand_id = models.BigIntegerField()
     currency = models.CharField(max_length=3)
-    orders = models.BigIntegerField(default=0)
-    revenue_minor = models.BigIntegerField(default=0)
-    commission_minor = models.BigIntegerField(default=0)
 
     class Meta:
         constraints: ClassVar[list[models.BaseConstraint]] = [
@@ -82,15 +87,12 @@ class CampaignDay(models.Model):
         return f"campaign {self.campaign_id} on {self.day}"
 
 
-class CollaborationTotal(models.Model):
+class CollaborationTotal(_Sales):
     collaboration_id = models.BigIntegerField(primary_key=True)
     creator_id = models.BigIntegerField()
     campaign_id = models.BigIntegerField()
     brand_id = models.BigIntegerField()
     currency = models.CharField(max_length=3)
-    orders = models.BigIntegerField(default=0)
-    revenue_minor = models.BigIntegerField(default=0)
-    commission_minor = models.BigIntegerField(default=0)
 
     class Meta:
         indexes: ClassVar[list[models.Index]] = [
