@@ -35,8 +35,9 @@ from connect.models import CreatorProfile, User
 from connect.money import from_minor
 from connect.permissions import creator_required
 from dashboards import charts, selectors
-from dashboards.selectors import CommissionFilters, Cursor, Period
+from dashboards.selectors import CommissionFilters, Period
 from payouts.models import CommissionStatus
+from payouts.selectors import CommissionCursor, commission_keyset_page
 from payouts.views_staff import staff_required
 
 View = Callable[..., HttpResponseBase]
@@ -185,6 +186,17 @@ def _commission_filters(
     return filters, form, campaigns, campaign
 
 
+def _commission_cursor(request: HttpRequest) -> CommissionCursor | None:
+    """The page's `?cursor=`, or None for none or a damaged one (the first page)."""
+    text = request.GET.get("cursor")
+    if not text:
+        return None
+    try:
+        return CommissionCursor.decode(text)
+    except ValueError:
+        return None
+
+
 @never_cache
 @require_GET
 @creator_required
@@ -192,9 +204,9 @@ def creator_commissions(request: HttpRequest) -> HttpResponse:
     """Every commission of the creator, newest change first, 50 a page (keyset pages)."""
     creator = _creator(request)
     filters, form, campaigns, campaign = _commission_filters(request, creator)
-    page = selectors.commission_page(
+    page = commission_keyset_page(
         selectors.creator_commissions(creator, filters),
-        Cursor.decode(request.GET.get("cursor")),
+        _commission_cursor(request),
         size=COMMISSION_PAGE_SIZE,
     )
     if page.restart:
@@ -204,11 +216,11 @@ def creator_commissions(request: HttpRequest) -> HttpResponse:
     base = request.GET.copy()
     base.pop("cursor", None)
 
-    def link(cursor: str | None) -> str | None:
+    def link(cursor: CommissionCursor | None) -> str | None:
         if cursor is None:
             return None
         query = base.copy()
-        query["cursor"] = cursor
+        query["cursor"] = cursor.encode()
         return f"?{query.urlencode()}"
 
     return render(
@@ -220,8 +232,8 @@ def creator_commissions(request: HttpRequest) -> HttpResponse:
             "campaigns": campaigns,
             "campaign": campaign,
             "page": page,
-            "next_url": link(page.next_cursor),
-            "previous_url": link(page.previous_cursor),
+            "next_url": link(page.next),
+            "previous_url": link(page.previous),
             "filtered": bool(
                 campaign or filters.status or filters.received_from or filters.received_to
             ),

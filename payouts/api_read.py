@@ -15,16 +15,12 @@ Another brand's order answers 404 exactly like an unknown one.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
-import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
@@ -59,7 +55,13 @@ from connect.tokens import CreatorTokenAuthentication
 from payouts.api import ReadApiRateThrottle
 from payouts.models import AttributionVia, Commission, CommissionStatus, OrderEventType
 from payouts.rules.attribution import stored_reason_message
-from payouts.selectors import OrderDetail, commission_list, order_detail_get
+from payouts.selectors import CommissionCursor as Cursor
+from payouts.selectors import (
+    OrderDetail,
+    commission_keyset_page,
+    commission_list,
+    order_detail_get,
+)
 
 # ---------------------------------------------------------------------------------------
 # Who may read
@@ -169,40 +171,9 @@ class Rfc3339Field(serializers.Field[Any, Any, Any, Any]):
 # Cursor pagination by (updated_at, id)
 
 
-@dataclass(frozen=True)
-class Cursor:
-    """A position in the (updated_at, id) order; `back` walks towards newer rows."""
-
-    updated_at: dt.datetime
-    pk: int
-    back: bool = False
-
-    def encode(self) -> str:
-        text = json.dumps([self.updated_at.isoformat(), self.pk, int(self.back)])
-        return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
-
-    @classmethod
-    def decode(cls, text: str) -> Cursor:
-        try:
-            raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()
-            updated_at, pk, back = json.loads(raw)
-            position = dt.datetime.fromisoformat(updated_at)
-            if (
-                position.tzinfo is None
-                or not isinstance(pk, int)
-                or not 0 < pk < 2**63
-                or back not in (0, 1)
-            ):
-                raise ValueError(text)
-            return cls(updated_at=position, pk=pk, back=bool(back))
-        except (binascii.Error, UnicodeDecodeError, ValueError, TypeError):
-            raise exceptions.ValidationError({"cursor": [INVALID_CURSOR]}) from None
-
-
 class UpdatedCursorPagination:
-    """Newest change first, by (updated_at, id): a keyset cursor, so a page costs one
-    indexed query however deep it is, and rows that share an updated time (processing
-    writes a whole batch at once) are neither skipped nor repeated.
+    """Newest change first, by (updated_at, id), in the keyset pages of
+    `commission_keyset_page`; a cursor the API did not give is a 400.
 
     The answer is {"next": url or null, "previous": url or null, "results": [...]}; the
     links keep the request's filters.
@@ -214,51 +185,24 @@ class UpdatedCursorPagination:
     def paginate(
         self, queryset: QuerySet[Commission], *, request: Request, page_size: int | None
     ) -> tuple[list[Commission], dict[str, str | None]]:
-        size = page_size or self.default_page_size
         raw_cursor = request.query_params.get("cursor")
-        cursor = Cursor.decode(raw_cursor) if raw_cursor else None
-        if cursor is None:
-            rows = list(queryset.order_by("-updated_at", "-id")[: size + 1])
-        elif not cursor.back:
-            after = Q(updated_at__lt=cursor.updated_at) | Q(
-                updated_at=cursor.updated_at, id__lt=cursor.pk
-            )
-            # The first condition repeats the second's bound where the index can use it.
-            rows = list(
-                queryset.filter(after, updated_at__lte=cursor.updated_at).order_by(
-                    "-updated_at", "-id"
-                )[: size + 1]
-            )
-        else:
-            before = Q(updated_at__gt=cursor.updated_at) | Q(
-                updated_at=cursor.updated_at, id__gt=cursor.pk
-            )
-            rows = list(
-                queryset.filter(before, updated_at__gte=cursor.updated_at).order_by(
-                    "updated_at", "id"
-                )[: size + 1]
-            )
-        more = len(rows) > size
-        page = rows[:size]
-        if cursor is not None and cursor.back:
-            page.reverse()
+        try:
+            cursor = Cursor.decode(raw_cursor) if raw_cursor else None
+        except ValueError:
+            raise exceptions.ValidationError({"cursor": [INVALID_CURSOR]}) from None
+        page = commission_keyset_page(queryset, cursor, size=page_size or self.default_page_size)
         url = request.build_absolute_uri()
 
-        def link(row: Commission, *, back: bool) -> str:
-            position = Cursor(updated_at=row.updated_at, pk=row.pk, back=back)
+        def link(position: Cursor | None) -> str | None:
+            if position is None:
+                return None
             return str(replace_query_param(url, "cursor", position.encode()))
 
-        next_url: str | None = None
-        previous_url: str | None = None
-        if page:
-            if more or (cursor is not None and cursor.back):
-                next_url = link(page[-1], back=False)
-            if cursor is not None and (more or not cursor.back):
-                previous_url = link(page[0], back=True)
-        elif cursor is not None and cursor.back:
+        next_url = link(page.next)
+        if page.restart:
             # Walked back past the newest row: start again from the top.
             next_url = str(remove_query_param(url, "cursor"))
-        return page, {"next": next_url, "previous": previous_url}
+        return page.commissions, {"next": next_url, "previous": link(page.previous)}
 
 
 # ---------------------------------------------------------------------------------------

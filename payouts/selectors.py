@@ -3,7 +3,10 @@ orders as their brand and their creator see them."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
+import json
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -286,6 +289,97 @@ def commission_list(
     if updated_since is not None:
         commissions = commissions.filter(updated_at__gte=updated_since)
     return commissions
+
+
+@dataclass(frozen=True)
+class CommissionCursor:
+    """A position in the commissions' (updated_at, id) order, newest first; `back` walks
+    towards newer rows (the previous page). Encoded, it is the opaque `cursor` of the read
+    API's and the creator's commission pages."""
+
+    updated_at: dt.datetime
+    pk: int
+    back: bool = False
+
+    def encode(self) -> str:
+        text = json.dumps([self.updated_at.isoformat(), self.pk, int(self.back)])
+        return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, text: str) -> CommissionCursor:
+        """The cursor `encode` wrote; ValueError for any other text."""
+        try:
+            raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()
+            updated_at, pk, back = json.loads(raw)
+            position = dt.datetime.fromisoformat(updated_at)
+        except (binascii.Error, UnicodeDecodeError, ValueError, TypeError):
+            raise ValueError(text) from None
+        if (
+            position.tzinfo is None
+            or not isinstance(pk, int)
+            or not 0 < pk < 2**63
+            or back not in (0, 1)
+        ):
+            raise ValueError(text)
+        return cls(updated_at=position, pk=pk, back=bool(back))
+
+
+@dataclass(frozen=True)
+class CommissionKeysetPage:
+    """One page of commissions, newest change first, with where the pages beside it start
+    (None where there is none)."""
+
+    commissions: list[Commission]
+    next: CommissionCursor | None
+    previous: CommissionCursor | None
+    # Walked back past the newest row: the page is empty, start again from the top.
+    restart: bool = False
+
+
+def commission_keyset_page(
+    commissions: QuerySet[Commission], cursor: CommissionCursor | None, *, size: int
+) -> CommissionKeysetPage:
+    """`size` of `commissions` after (or, walking back, before) the cursor, by
+    (-updated_at, -id): a keyset page, so it costs one indexed query however deep it is, and
+    rows that share an updated time (processing writes a whole batch at once) are neither
+    skipped nor repeated."""
+    if cursor is None:
+        rows = list(commissions.order_by("-updated_at", "-id")[: size + 1])
+    elif not cursor.back:
+        after = Q(updated_at__lt=cursor.updated_at) | Q(
+            updated_at=cursor.updated_at, id__lt=cursor.pk
+        )
+        # The first condition repeats the second's bound where the index can use it.
+        rows = list(
+            commissions.filter(after, updated_at__lte=cursor.updated_at).order_by(
+                "-updated_at", "-id"
+            )[: size + 1]
+        )
+    else:
+        before = Q(updated_at__gt=cursor.updated_at) | Q(
+            updated_at=cursor.updated_at, id__gt=cursor.pk
+        )
+        rows = list(
+            commissions.filter(before, updated_at__gte=cursor.updated_at).order_by(
+                "updated_at", "id"
+            )[: size + 1]
+        )
+    more = len(rows) > size
+    page = rows[:size]
+    back = cursor is not None and cursor.back
+    if back:
+        page.reverse()
+    next_cursor = previous_cursor = None
+    if page:
+        if more or back:
+            last = page[-1]
+            next_cursor = CommissionCursor(updated_at=last.updated_at, pk=last.pk)
+        if cursor is not None and (more or not back):
+            first = page[0]
+            previous_cursor = CommissionCursor(updated_at=first.updated_at, pk=first.pk, back=True)
+    return CommissionKeysetPage(
+        commissions=page, next=next_cursor, previous=previous_cursor, restart=back and not page
+    )
 
 
 @dataclass(frozen=True)

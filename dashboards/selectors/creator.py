@@ -3,15 +3,12 @@ rows, and their commissions a page at a time or as a CSV."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Final
 
-from django.db.models import Q
+from django.db.models import QuerySet
 
 from campaigns.models import Campaign, Collaboration
 from connect.models import CreatorProfile
@@ -184,7 +181,9 @@ class CommissionFilters:
     received_to: dt.date | None = None
 
 
-def creator_commissions(creator: CreatorProfile, filters: CommissionFilters) -> Any:
+def creator_commissions(
+    creator: CreatorProfile, filters: CommissionFilters
+) -> QuerySet[Commission]:
     """The creator's commissions as filtered (on the campaign, the status, and the day the
     order.paid arrived), unordered: callers order by (-updated_at, -id), which the
     (creator, -updated_at) index serves."""
@@ -198,90 +197,6 @@ def creator_commissions(creator: CreatorProfile, filters: CommissionFilters) -> 
             paid_received_at__lt=day_start(filters.received_to + dt.timedelta(days=1))
         )
     return commissions
-
-
-@dataclass(frozen=True)
-class Cursor:
-    """A position in the (updated_at, id) order, newest first; `back` walks towards newer
-    rows (the previous page)."""
-
-    updated_at: dt.datetime
-    pk: int
-    back: bool = False
-
-    def encode(self) -> str:
-        text = json.dumps([self.updated_at.isoformat(), self.pk, int(self.back)])
-        return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
-
-    @classmethod
-    def decode(cls, text: str | None) -> Cursor | None:
-        """The cursor in `text`, or None for no or a damaged one (the first page)."""
-        if not text:
-            return None
-        try:
-            raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()
-            updated_at, pk, back = json.loads(raw)
-            position = dt.datetime.fromisoformat(updated_at)
-        except (binascii.Error, UnicodeDecodeError, ValueError, TypeError):
-            return None
-        if position.tzinfo is None or type(pk) is not int or not 0 < pk < 2**63:
-            return None
-        return cls(updated_at=position, pk=pk, back=bool(back))
-
-
-@dataclass(frozen=True)
-class CommissionPage:
-    commissions: list[Commission]
-    next_cursor: str | None
-    previous_cursor: str | None
-    # True when the page was reached by walking back past the newest row.
-    restart: bool = False
-
-
-def commission_page(
-    commissions: Any, cursor: Cursor | None, *, size: int = COMMISSION_PAGE_SIZE
-) -> CommissionPage:
-    """One page of `commissions` after (or before) the cursor: one indexed query whatever
-    the depth; rows sharing an updated time are neither skipped nor repeated."""
-    if cursor is None:
-        rows = list(commissions.order_by("-updated_at", "-id")[: size + 1])
-    elif not cursor.back:
-        after = Q(updated_at__lt=cursor.updated_at) | Q(
-            updated_at=cursor.updated_at, id__lt=cursor.pk
-        )
-        # The bound repeated on its own, where the index can use it.
-        rows = list(
-            commissions.filter(after, updated_at__lte=cursor.updated_at).order_by(
-                "-updated_at", "-id"
-            )[: size + 1]
-        )
-    else:
-        before = Q(updated_at__gt=cursor.updated_at) | Q(
-            updated_at=cursor.updated_at, id__gt=cursor.pk
-        )
-        rows = list(
-            commissions.filter(before, updated_at__gte=cursor.updated_at).order_by(
-                "updated_at", "id"
-            )[: size + 1]
-        )
-    more = len(rows) > size
-    page = rows[:size]
-    if cursor is not None and cursor.back:
-        page.reverse()
-    next_cursor = previous_cursor = None
-    if page:
-        if more or (cursor is not None and cursor.back):
-            last = page[-1]
-            next_cursor = Cursor(updated_at=last.updated_at, pk=last.pk).encode()
-        if cursor is not None and (more or not cursor.back):
-            first = page[0]
-            previous_cursor = Cursor(updated_at=first.updated_at, pk=first.pk, back=True).encode()
-    return CommissionPage(
-        commissions=page,
-        next_cursor=next_cursor,
-        previous_cursor=previous_cursor,
-        restart=not page and cursor is not None and cursor.back,
-    )
 
 
 COMMISSION_CSV_COLUMNS: Final = (
