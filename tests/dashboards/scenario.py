@@ -8,11 +8,14 @@ duplicate), processed, some matured; bank payouts paid, failed and requested.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.test import Client
 from django.utils import timezone
 
 from campaigns.clicks import ClickRecord, clicks_store, new_click_id
@@ -31,6 +34,9 @@ from tests.campaigns.factories import (
 )
 from tests.connect.factories import CreatorProfileFactory, UserFactory
 from tests.payouts.pipeline import event
+
+HOUR = dt.timedelta(hours=1)
+MINUTE = dt.timedelta(minutes=1)
 
 
 def day_start(day: dt.date) -> dt.datetime:
@@ -81,6 +87,13 @@ def ingest(brand: Brand, received_at: dt.datetime, *events: dict[str, Any]) -> N
     order_events_ingest(brand=brand, events=list(events), received_at=received_at)
 
 
+def order_paid(
+    event_id: str, order_id: str, amount: str, occurred_at: dt.datetime, **more: Any
+) -> dict[str, Any]:
+    """An order.paid event (`more`: its currency, code or click id)."""
+    return event(event_id, order_id=order_id, amount=amount, occurred_at=occurred_at, **more)
+
+
 def build_marketplace(settings: Any) -> Marketplace:
     """Build the scenario (see the module docstring); `settings` is pytest-django's."""
     settings.PAYOUT_MINIMUMS = {"*": "10.00"}
@@ -88,10 +101,10 @@ def build_marketplace(settings: Any) -> Marketplace:
     now = timezone.now().replace(microsecond=0)
     today = now.astimezone(dt.UTC).date()
     # Noon of earlier days; today's events a minute ago (so nothing is in the future).
-    three_days_ago = day_start(today - dt.timedelta(days=3)) + dt.timedelta(hours=12)
-    ten_days_ago = day_start(today - dt.timedelta(days=10)) + dt.timedelta(hours=12)
-    yesterday = day_start(today - dt.timedelta(days=1)) + dt.timedelta(hours=12)
-    just_now = now - dt.timedelta(minutes=1)
+    three_days_ago = day_start(today - dt.timedelta(days=3)) + 12 * HOUR
+    ten_days_ago = day_start(today - dt.timedelta(days=10)) + 12 * HOUR
+    yesterday = day_start(today - dt.timedelta(days=1)) + 12 * HOUR
+    just_now = now - MINUTE
 
     moda_owner = UserFactory(verified=True, email="anna@moda.example")
     sol_owner = UserFactory(verified=True, email="elena@sol.example")
@@ -137,112 +150,48 @@ def build_marketplace(settings: Any) -> Marketplace:
     # Clicks: Ola's spring link three days ago, yesterday and today; Ben's today; Ola's
     # coats link yesterday; Ola's sun link today.
     click_ids = {
-        "ola_spring_3": store_clicks(ola_spring, 5, three_days_ago - dt.timedelta(hours=2))[0],
-        "ola_spring_1": store_clicks(ola_spring, 7, yesterday - dt.timedelta(hours=3))[0],
+        "ola_spring_3": store_clicks(ola_spring, 5, three_days_ago - 2 * HOUR)[0],
+        "ola_spring_1": store_clicks(ola_spring, 7, yesterday - 3 * HOUR)[0],
     }
-    store_clicks(ola_spring, 3, just_now - dt.timedelta(minutes=30))
-    store_clicks(ben_spring, 4, just_now - dt.timedelta(minutes=20))
-    store_clicks(ola_coats, 6, yesterday - dt.timedelta(hours=1))
-    store_clicks(ola_sun, 2, just_now - dt.timedelta(minutes=10))
+    store_clicks(ola_spring, 3, just_now - 30 * MINUTE)
+    store_clicks(ben_spring, 4, just_now - 20 * MINUTE)
+    store_clicks(ola_coats, 6, yesterday - HOUR)
+    store_clicks(ola_sun, 2, just_now - 10 * MINUTE)
 
     # Ten days ago: Ben's two glow orders (the budget limits the second), an order of
     # Sol's and an unknown code at Moda.
     ingest(
         moda,
         ten_days_ago,
-        event(
-            "g1",
-            order_id="G-1",
-            amount="100.00",
-            code="BENGLOW",
-            occurred_at=ten_days_ago - dt.timedelta(hours=1),
-        ),
-        event(
-            "g2",
-            order_id="G-2",
-            amount="100.00",
-            code="BENGLOW",
-            occurred_at=ten_days_ago - dt.timedelta(minutes=30),
-        ),
-        event(
-            "x1",
-            order_id="X-1",
-            amount="20.00",
-            code="NOBODY",
-            occurred_at=ten_days_ago - dt.timedelta(hours=1),
-        ),
+        order_paid("g1", "G-1", "100.00", ten_days_ago - HOUR, code="BENGLOW"),
+        order_paid("g2", "G-2", "100.00", ten_days_ago - 30 * MINUTE, code="BENGLOW"),
+        order_paid("x1", "X-1", "20.00", ten_days_ago - HOUR, code="NOBODY"),
     )
     # Three days ago: Ola's spring order by code, Sol's orders for Ola.
-    ingest(
-        moda,
-        three_days_ago,
-        event(
-            "s1",
-            order_id="S-1",
-            amount="100.00",
-            code="olaspring",
-            occurred_at=three_days_ago - dt.timedelta(hours=1),
-        ),
-    )
+    ola_first_spring = order_paid("s1", "S-1", "100.00", three_days_ago - HOUR, code="olaspring")
+    ingest(moda, three_days_ago, ola_first_spring)
     ingest(
         sol,
         three_days_ago,
-        event(
-            "u1",
-            order_id="U-1",
-            amount="300.00",
-            code="OLASUN",
-            occurred_at=three_days_ago - dt.timedelta(hours=1),
-        ),
-        event(
-            "u2",
-            order_id="U-2",
-            amount="100.00",
-            code="OLASUN",
-            occurred_at=three_days_ago - dt.timedelta(minutes=50),
-        ),
-        event(
-            "u3",
-            order_id="U-3",
-            amount="15.00",
-            occurred_at=three_days_ago - dt.timedelta(minutes=40),
-        ),
+        order_paid("u1", "U-1", "300.00", three_days_ago - HOUR, code="OLASUN"),
+        order_paid("u2", "U-2", "100.00", three_days_ago - 50 * MINUTE, code="OLASUN"),
+        order_paid("u3", "U-3", "15.00", three_days_ago - 40 * MINUTE),
     )
     # Yesterday: Ola's spring order by click, her two coats orders (PLN), a refused event
     # (too many decimals), and a partial refund of her first spring order.
     ingest(
         moda,
         yesterday,
-        event(
-            "s2",
-            order_id="S-2",
-            amount="50.00",
-            click_id=click_ids["ola_spring_1"],
-            occurred_at=yesterday - dt.timedelta(hours=2),
-        ),
-        event(
-            "c1",
-            order_id="C-1",
-            amount="200.00",
-            currency="PLN",
-            code="OLACOATS",
-            occurred_at=yesterday - dt.timedelta(minutes=30),
-        ),
-        event(
-            "c2",
-            order_id="C-2",
-            amount="120.00",
-            currency="PLN",
-            code="OLACOATS",
-            occurred_at=yesterday - dt.timedelta(minutes=20),
-        ),
-        event("bad", order_id="B-1", amount="1.234", occurred_at=yesterday),
+        order_paid("s2", "S-2", "50.00", yesterday - 2 * HOUR, click_id=click_ids["ola_spring_1"]),
+        order_paid("c1", "C-1", "200.00", yesterday - 30 * MINUTE, currency="PLN", code="OLACOATS"),
+        order_paid("c2", "C-2", "120.00", yesterday - 20 * MINUTE, currency="PLN", code="OLACOATS"),
+        order_paid("bad", "B-1", "1.234", yesterday),
         event(
             "s1-refund",
             "order.refunded",
             order_id="S-1",
             amount="30.00",
-            occurred_at=yesterday - dt.timedelta(minutes=10),
+            occurred_at=yesterday - 10 * MINUTE,
         ),
     )
     # Today: Ben's spring order, an order without code or click, Ola's first spring order
@@ -250,21 +199,9 @@ def build_marketplace(settings: Any) -> Marketplace:
     ingest(
         moda,
         just_now,
-        event(
-            "s3",
-            order_id="S-3",
-            amount="80.00",
-            code="BENSPRING",
-            occurred_at=just_now - dt.timedelta(minutes=5),
-        ),
-        event("n1", order_id="N-1", amount="45.00", occurred_at=just_now - dt.timedelta(minutes=4)),
-        event(
-            "s1",
-            order_id="S-1",
-            amount="100.00",
-            code="olaspring",
-            occurred_at=three_days_ago - dt.timedelta(hours=1),
-        ),
+        order_paid("s3", "S-3", "80.00", just_now - 5 * MINUTE, code="BENSPRING"),
+        order_paid("n1", "N-1", "45.00", just_now - 4 * MINUTE),
+        ola_first_spring,
     )
     ingest(sol, just_now, event("bad-sol", order_id="B-2", amount="abc"))
     order_events_process_all()
@@ -316,3 +253,22 @@ def build_marketplace(settings: Any) -> Marketplace:
         ola_sun=ola_sun,
         click_ids=click_ids,
     )
+
+
+# ---------------------------------------------------------------------------------------
+# Reading the pages
+
+
+def signed_in(user: Any) -> Client:
+    """A test client logged in as `user`."""
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def csv_rows(response: Any) -> list[list[str]]:
+    """The rows of a streamed CSV download."""
+    assert response.streaming
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    text = b"".join(response.streaming_content).decode("utf-8")
+    return list(csv.reader(io.StringIO(text)))

@@ -3,9 +3,7 @@ the commissions, click rows, orders and events say; a brand sees only its own.""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from collections import defaultdict
 from decimal import Decimal
 from typing import Any
@@ -30,6 +28,7 @@ from payouts.processing import order_events_process_all
 from tests.campaigns.factories import CampaignFactory, CollaborationFactory
 from tests.connect.factories import UserFactory
 from tests.dashboards.expected import (
+    campaign_figures,
     click_figures,
     commission_figures,
     expected_campaigns,
@@ -38,27 +37,18 @@ from tests.dashboards.expected import (
     section,
     series_figures,
 )
-from tests.dashboards.scenario import Marketplace, build_marketplace, ingest, store_clicks
+from tests.dashboards.scenario import (
+    HOUR,
+    Marketplace,
+    csv_rows,
+    ingest,
+    order_paid,
+    signed_in,
+    store_clicks,
+)
 from tests.payouts.pipeline import event
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def market(settings: Any) -> Marketplace:
-    return build_marketplace(settings)
-
-
-def signed_in(user: Any) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def csv_rows(response: Any) -> list[list[str]]:
-    assert response.streaming
-    text = b"".join(response.streaming_content).decode("utf-8")
-    return list(csv.reader(io.StringIO(text)))
 
 
 def test_overall_and_campaign_figures_equal_the_commissions_and_clicks_of_the_period(
@@ -76,12 +66,7 @@ def test_overall_and_campaign_figures_equal_the_commissions_and_clicks_of_the_pe
     assert response.status_code == 200
     activity = response.context["activity"]
     assert series_figures(activity) == expected_series(money, clicks)
-    rows = {
-        r.campaign_id: (r.clicks, r.orders, r.revenue_minor, r.commission_minor)
-        for r in activity.campaigns
-        if r.has_activity
-    }
-    assert rows == expected_campaigns(money, clicks)
+    assert campaign_figures(activity) == expected_campaigns(money, clicks)
     html = response.content.decode()
     for series in activity.series:
         block = section(html, f'data-overview="{series.currency}"')
@@ -137,13 +122,7 @@ def test_top_creators_are_ranked_by_all_time_revenue_per_currency(market: Market
     ingest(
         market.moda,
         received,
-        event(
-            "old-ben",
-            order_id="OLD-B",
-            amount="500.00",
-            code="BENSPRING",
-            occurred_at=received - dt.timedelta(hours=1),
-        ),
+        order_paid("old-ben", "OLD-B", "500.00", received - HOUR, code="BENSPRING"),
     )
     order_events_process_all()
     expected: dict[str, list[tuple[str, str, int, int, int]]] = defaultdict(list)
@@ -376,16 +355,12 @@ def test_the_dashboard_costs_the_same_queries_however_much_the_brand_sold(
         collaboration = CollaborationFactory(campaign=campaign, discount_code=f"EXTRA{n}")
         for day in range(2, 12):
             received = market.now - dt.timedelta(days=day)
-            store_clicks(collaboration, 2, received - dt.timedelta(hours=2))
+            store_clicks(collaboration, 2, received - 2 * HOUR)
             ingest(
                 market.moda,
                 received,
-                event(
-                    f"extra-{n}-{day}",
-                    order_id=f"E-{n}-{day}",
-                    amount="30.00",
-                    code=f"EXTRA{n}",
-                    occurred_at=received - dt.timedelta(hours=1),
+                order_paid(
+                    f"extra-{n}-{day}", f"E-{n}-{day}", "30.00", received - HOUR, code=f"EXTRA{n}"
                 ),
                 event(f"bad-{n}-{day}", order_id="Z", amount="-1"),
             )

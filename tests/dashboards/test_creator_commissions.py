@@ -3,43 +3,22 @@ streamed from a server-side cursor; only ever the creator's own."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from typing import Any
 
 import pytest
-from django.test import Client
 
 from connect.money import format_money, from_minor
 from dashboards import views
 from dashboards.selectors import CommissionFilters, creator_commission_rows
 from payouts.models import Commission
-from tests.dashboards.scenario import Marketplace, build_marketplace
+from tests.dashboards.scenario import Marketplace, csv_rows, signed_in
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def market(settings: Any) -> Marketplace:
-    return build_marketplace(settings)
-
-
-def signed_in(user: Any) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 def refs(response: Any) -> list[str]:
     return [c.order_ref for c in response.context["page"].commissions]
-
-
-def csv_rows(response: Any) -> list[list[str]]:
-    assert response.streaming
-    assert response["Content-Type"] == "text/csv; charset=utf-8"
-    text = b"".join(response.streaming_content).decode("utf-8")
-    return list(csv.reader(io.StringIO(text)))
 
 
 def expected_csv(commissions: Any) -> list[list[str]]:

@@ -16,6 +16,7 @@ from dashboards.selectors import DEFAULT_PERIOD_DAYS
 from payouts.processing import order_events_process_all
 from tests.connect.factories import CreatorProfileFactory, UserFactory
 from tests.dashboards.expected import (
+    campaign_figures,
     click_figures,
     commission_figures,
     expected_campaigns,
@@ -26,21 +27,9 @@ from tests.dashboards.expected import (
     section,
     series_figures,
 )
-from tests.dashboards.scenario import Marketplace, build_marketplace, ingest, store_clicks
-from tests.payouts.pipeline import event
+from tests.dashboards.scenario import HOUR, Marketplace, ingest, order_paid, signed_in, store_clicks
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def market(settings: Any) -> Marketplace:
-    return build_marketplace(settings)
-
-
-def signed_in(user: Any) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def test_the_balances_and_payable_days_equal_the_ledger_and_the_commissions_in_hold(
@@ -115,12 +104,7 @@ def test_the_chart_and_campaign_figures_equal_the_commissions_and_clicks_of_the_
     assert activity.period.days == DEFAULT_PERIOD_DAYS
     assert all(len(series.days) == DEFAULT_PERIOD_DAYS for series in activity.series)
     assert series_figures(activity) == expected_series(money, clicks)
-    rows = {
-        row.campaign_id: (row.clicks, row.orders, row.revenue_minor, row.commission_minor)
-        for row in activity.campaigns
-        if row.has_activity
-    }
-    assert rows == expected_campaigns(money, clicks)
+    assert campaign_figures(activity) == expected_campaigns(money, clicks)
     html = response.content.decode()
     for series in activity.series:
         chart = section(html, f'data-chart="{series.currency}"', "</svg>")
@@ -154,13 +138,7 @@ def test_the_period_switch_reads_90_and_365_days_and_falls_back_to_30(
     ingest(
         market.moda,
         received,
-        event(
-            "old",
-            order_id="OLD-1",
-            amount="10.00",
-            code="OLASPRING",
-            occurred_at=received - dt.timedelta(hours=1),
-        ),
+        order_paid("old", "OLD-1", "10.00", received - HOUR, code="OLASPRING"),
     )
     order_events_process_all()
     client = signed_in(market.ola.user)
@@ -234,17 +212,13 @@ def test_the_page_costs_the_same_queries_however_much_the_creator_earned(
     # when: many more orders and clicks on several days
     for day in range(2, 40):
         received = market.now - dt.timedelta(days=day)
-        store_clicks(market.ola_spring, 3, received - dt.timedelta(hours=2))
+        store_clicks(market.ola_spring, 3, received - 2 * HOUR)
         ingest(
             market.moda,
             received,
             *[
-                event(
-                    f"more-{day}-{n}",
-                    order_id=f"M-{day}-{n}",
-                    amount="12.00",
-                    code="OLASPRING",
-                    occurred_at=received - dt.timedelta(hours=1),
+                order_paid(
+                    f"more-{day}-{n}", f"M-{day}-{n}", "12.00", received - HOUR, code="OLASPRING"
                 )
                 for n in range(3)
             ],

@@ -8,14 +8,9 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from tests.dashboards.scenario import Marketplace, build_marketplace
+from tests.dashboards.scenario import Marketplace
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def market(settings: Any) -> Marketplace:
-    return build_marketplace(settings)
 
 
 def get(user: Any, path: str, language: str) -> str:

@@ -29,21 +29,10 @@ from payouts.models import (
 from payouts.processing import order_events_process_all
 from tests.connect.factories import UserFactory
 from tests.dashboards.expected import figure, platform_ledger, section
-from tests.dashboards.scenario import Marketplace, build_marketplace, ingest, store_clicks
+from tests.dashboards.scenario import HOUR, Marketplace, ingest, order_paid, signed_in, store_clicks
 from tests.payouts.pipeline import event
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def market(settings: Any) -> Marketplace:
-    return build_marketplace(settings)
-
-
-def signed_in(user: Any) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def test_platform_money_equals_the_commissions_and_the_ledgers_payout_accounts(
@@ -266,17 +255,11 @@ def test_the_overview_costs_the_same_queries_however_big_the_platform(
     # when: more orders, clicks and refusals over many days
     for day in range(1, 15):
         received = market.now - dt.timedelta(days=day)
-        store_clicks(market.ben_spring, 2, received - dt.timedelta(hours=2))
+        store_clicks(market.ben_spring, 2, received - 2 * HOUR)
         ingest(
             market.moda,
             received,
-            event(
-                f"grow-{day}",
-                order_id=f"GR-{day}",
-                amount="25.00",
-                code="BENSPRING",
-                occurred_at=received - dt.timedelta(hours=1),
-            ),
+            order_paid(f"grow-{day}", f"GR-{day}", "25.00", received - HOUR, code="BENSPRING"),
             event(f"grow-bad-{day}", order_id="Z", amount="0"),
         )
     order_events_process_all()
