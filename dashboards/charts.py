@@ -286,16 +286,49 @@ def _span(days: Sequence[dt.date], period: Period | None) -> dict[str, str]:
     return {"start": day_label(days[0]), "end": day_label(days[-1])}
 
 
+def _money_and_clicks_chart(
+    series: DailySeries,
+    *,
+    chart_id: str,
+    period: Period | None,
+    title: str,
+    description: str,
+    amounts: dict[str, int],
+    bars: list[tuple[str, list[int], str]],
+) -> SafeString:
+    """Money bars, each (label, a value per bar, css class), in the series' currency with
+    its clicks as the line. `title` names the currency as %(currency)s; `description` the
+    period, the orders and the clicks as %(start)s, %(end)s, %(orders)s and %(clicks)s,
+    and each of `amounts` by its key."""
+    days = [d.day for d in series.days]
+    money = money_formatter(series.currency)
+    counts = counts_formatter()
+    return render_daily_chart(
+        DailyChart(
+            chart_id=chart_id,
+            title=title % {"currency": series.currency},
+            description=description
+            % {
+                **{name: money(amount) for name, amount in amounts.items()},
+                "orders": counts(series.orders),
+                "clicks": counts(series.clicks),
+                **_span(days, period),
+            },
+            days=days,
+            bars=[Series(label, values, css_class, money) for label, values, css_class in bars],
+            line=Series(gettext("Clicks"), [d.clicks for d in series.days], "chart-clicks", counts),
+            bar_axis=money_axis_formatter(series.currency),
+            period=period,
+        )
+    )
+
+
 def earnings_chart(
     series: DailySeries, *, chart_id: str, period: Period | None = None
 ) -> SafeString:
     """A creator's earnings (bars) and clicks (line) in one currency, per day, or per week
     when `period` goes by week."""
-    days = [d.day for d in series.days]
-    money = money_formatter(series.currency)
-    counts = counts_formatter()
-    weekly = period is not None and period.by_week
-    if weekly:
+    if period is not None and period.by_week:
         title = gettext("Weekly earnings and clicks in %(currency)s")
         description = gettext(
             "%(earnings)s earned from %(orders)s orders and %(clicks)s clicks between "
@@ -307,41 +340,21 @@ def earnings_chart(
             "%(earnings)s earned from %(orders)s orders and %(clicks)s clicks between "
             "%(start)s and %(end)s. Bars show each day's earnings, the line its clicks."
         )
-    return render_daily_chart(
-        DailyChart(
-            chart_id=chart_id,
-            title=title % {"currency": series.currency},
-            description=description
-            % {
-                "earnings": money(series.commission_minor),
-                "orders": counts(series.orders),
-                "clicks": counts(series.clicks),
-                **_span(days, period),
-            },
-            days=days,
-            bars=[
-                Series(
-                    gettext("Earnings"),
-                    [d.commission_minor for d in series.days],
-                    "chart-earnings",
-                    money,
-                )
-            ],
-            line=Series(gettext("Clicks"), [d.clicks for d in series.days], "chart-clicks", counts),
-            bar_axis=money_axis_formatter(series.currency),
-            period=period,
-        )
+    return _money_and_clicks_chart(
+        series,
+        chart_id=chart_id,
+        period=period,
+        title=title,
+        description=description,
+        amounts={"earnings": series.commission_minor},
+        bars=[(gettext("Earnings"), [d.commission_minor for d in series.days], "chart-earnings")],
     )
 
 
 def brand_chart(series: DailySeries, *, chart_id: str, period: Period | None = None) -> SafeString:
     """A brand's revenue and commission cost (bars) and clicks (line) in one currency, per
     day, or per week when `period` goes by week."""
-    days = [d.day for d in series.days]
-    money = money_formatter(series.currency)
-    counts = counts_formatter()
-    weekly = period is not None and period.by_week
-    if weekly:
+    if period is not None and period.by_week:
         title = gettext("Weekly revenue, commission cost and clicks in %(currency)s")
         description = gettext(
             "%(revenue)s revenue from %(orders)s orders, %(cost)s commission cost and "
@@ -355,37 +368,17 @@ def brand_chart(series: DailySeries, *, chart_id: str, period: Period | None = N
             "%(clicks)s clicks between %(start)s and %(end)s. Bars show each day's revenue "
             "with its commission cost inside, the line its clicks."
         )
-    return render_daily_chart(
-        DailyChart(
-            chart_id=chart_id,
-            title=title % {"currency": series.currency},
-            description=description
-            % {
-                "revenue": money(series.revenue_minor),
-                "orders": counts(series.orders),
-                "cost": money(series.commission_minor),
-                "clicks": counts(series.clicks),
-                **_span(days, period),
-            },
-            days=days,
-            bars=[
-                Series(
-                    gettext("Revenue"),
-                    [d.revenue_minor for d in series.days],
-                    "chart-revenue",
-                    money,
-                ),
-                Series(
-                    gettext("Commission cost"),
-                    [d.commission_minor for d in series.days],
-                    "chart-cost",
-                    money,
-                ),
-            ],
-            line=Series(gettext("Clicks"), [d.clicks for d in series.days], "chart-clicks", counts),
-            bar_axis=money_axis_formatter(series.currency),
-            period=period,
-        )
+    return _money_and_clicks_chart(
+        series,
+        chart_id=chart_id,
+        period=period,
+        title=title,
+        description=description,
+        amounts={"revenue": series.revenue_minor, "cost": series.commission_minor},
+        bars=[
+            (gettext("Revenue"), [d.revenue_minor for d in series.days], "chart-revenue"),
+            (gettext("Commission cost"), [d.commission_minor for d in series.days], "chart-cost"),
+        ],
     )
 
 
