@@ -152,8 +152,8 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
 
 
 class BrandApiView(APIView):
-    """Base of every brand API view: session login for now (API keys come later), JSON
-    bodies (the campaign's terms nest) and the one error shape."""
+    """Base of the brand's campaign API views: a signed-in brand member (session cookie),
+    JSON bodies (the campaign's terms nest) and the one error shape."""
 
     parser_classes = [JSONParser]
     # Model field names in service errors → the API's field paths.
