@@ -20,7 +20,7 @@ class Migration(migrations.Migration):
                 ('campaign', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='campaigns.campaign')),
             ],
             options={
-                'constraints': [models.UniqueConstraint(models.F('campaign'), models.F('day'), name='campaigns_campaign_click_day_uniq')],
+                'constraints': [models.UniqueConstraint(fields=('campaign', 'day'), include=('clicks',), name='campaigns_campaign_click_day_uniq')],
             },
         ),
     ]

@@ -149,11 +149,11 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='brandeventday',
-            constraint=models.UniqueConstraint(models.F('brand_id'), models.F('day'), models.F('kind'), models.F('code'), name='rollup_brand_event_day_uniq'),
+            constraint=models.UniqueConstraint(fields=('brand_id', 'day', 'kind', 'code'), include=('count',), name='rollup_brand_event_day_uniq'),
         ),
         migrations.AddIndex(
             model_name='campaignday',
-            index=models.Index(fields=['brand_id', 'day'], name='rollup_campaign_day_brand_idx'),
+            index=models.Index(fields=['brand_id', 'day'], include=('campaign_id', 'currency', 'orders', 'revenue_minor', 'commission_minor'), name='rollup_campaign_day_brand_idx'),
         ),
         migrations.AddConstraint(
             model_name='campaignday',
