@@ -575,3 +575,47 @@ def click_partitions_maintain(*, retention_days: int) -> dict[str, list[str] | i
         cursor.execute("DELETE FROM campaigns_click_default WHERE clicked_at < %s", [cutoff])
         deleted = cursor.rowcount
     return {"created": created, "dropped": dropped, "deleted_from_default": deleted}
+
+
+# Set on a daily partition once its IP hashes are blanked, so later runs skip it without
+# reading it.
+IP_HASH_EXPIRED_COMMENT = "ip_hash expired"
+
+
+def click_ip_hashes_expire(*, days: int) -> dict[str, list[str] | int]:
+    """Blank the IP hash of clicks made before the start of the day `days` days ago.
+
+    Whole daily partitions older than that are updated in one statement each and then
+    marked with a table comment; marked partitions are skipped, so a daily run reads only
+    the day that just aged out. Rows waiting in the default partition are blanked by time.
+    Safe to run again and from several hosts: an UPDATE of an already blank hash is skipped
+    by its WHERE, and a second run finds the partitions marked.
+    """
+    cutoff_day = timezone.now().date() - dt.timedelta(days=days)
+    cutoff = dt.datetime.combine(cutoff_day, dt.time(), tzinfo=dt.UTC)
+    expired: list[str] = []
+    with default_connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.relname, obj_description(c.oid, 'pg_class') FROM pg_inherits i "
+            "JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent "
+            "WHERE p.relname = 'campaigns_click' AND c.relname LIKE %s ORDER BY c.relname",
+            [f"{PARTITION_PREFIX}%"],
+        )
+        partitions = cursor.fetchall()
+    for name, comment in partitions:
+        day = dt.datetime.strptime(name.removeprefix(PARTITION_PREFIX), "%Y%m%d").date()
+        if day >= cutoff_day or comment == IP_HASH_EXPIRED_COMMENT:
+            continue
+        # The name is a catalogue's, and parsed as prefix + date just above.
+        with transaction.atomic(), default_connection.cursor() as cursor:
+            cursor.execute(f"UPDATE {name} SET ip_hash = '' WHERE ip_hash <> ''")  # noqa: S608
+            cursor.execute(f"COMMENT ON TABLE {name} IS '{IP_HASH_EXPIRED_COMMENT}'")
+        expired.append(name)
+    with default_connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE campaigns_click_default SET ip_hash = '' "
+            "WHERE clicked_at < %s AND ip_hash <> ''",
+            [cutoff],
+        )
+        blanked_in_default = cursor.rowcount
+    return {"partitions": expired, "blanked_in_default": blanked_in_default}

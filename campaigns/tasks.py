@@ -40,3 +40,15 @@ def clicks_recover() -> int:
 def click_partitions_maintain() -> dict[str, list[str] | int]:
     """Hourly: ensure the coming days' click partitions, drop those past retention."""
     return clicks.click_partitions_maintain(retention_days=settings.CLICK_RETENTION_DAYS)
+
+
+@shared_task(
+    name="campaigns.click_ip_hashes_expire",
+    acks_late=True,
+    ignore_result=True,
+    max_retries=0,
+    expires=86400,
+)
+def click_ip_hashes_expire() -> dict[str, list[str] | int]:
+    """Daily: blank the IP hashes of clicks older than CLICK_IP_HASH_RETENTION_DAYS."""
+    return clicks.click_ip_hashes_expire(days=settings.CLICK_IP_HASH_RETENTION_DAYS)

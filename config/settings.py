@@ -327,6 +327,10 @@ CELERY_BEAT_SCHEDULE = {
     "clicks-flush": {"task": "campaigns.clicks_flush", "schedule": 5.0},
     "clicks-recover": {"task": "campaigns.clicks_recover", "schedule": 60.0},
     "click-partitions": {"task": "campaigns.click_partitions_maintain", "schedule": 3600.0},
+    "click-ip-hashes-expire": {
+        "task": "campaigns.click_ip_hashes_expire",
+        "schedule": crontab(minute=15, hour=2),
+    },
     "order-events-sweep": {
         "task": "payouts.order_events_sweep",
         "schedule": float(os.environ.get("ORDER_EVENTS_SWEEP_INTERVAL_SECONDS", "30")),
@@ -366,6 +370,8 @@ CAMPAIGN_CURRENCIES = env_list(
 # Keyed hash for click IPs, so that the raw address is never stored.
 CLICK_IP_HASH_KEY = os.environ.get("CLICK_IP_HASH_KEY", SECRET_KEY)
 CLICK_RETENTION_DAYS = int(os.environ.get("CLICK_RETENTION_DAYS", "400"))
+# Days a click keeps its IP hash (bot and fraud checks); then the hash is blanked.
+CLICK_IP_HASH_RETENTION_DAYS = int(os.environ.get("CLICK_IP_HASH_RETENTION_DAYS", "30"))
 # The Redis that buffers clicks between the redirect and the flush; empty means the cache's.
 CLICK_BUFFER_REDIS_URL = os.environ.get("CLICK_BUFFER_REDIS_URL", "")
 
