@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from connect.audit import audit_record, user_permissions_snapshot
 from connect.models import (
     AuditEntry,
     CreatorProfile,
@@ -98,6 +99,27 @@ class UserAdmin(DjangoUserAdmin):
         (_("Important dates"), {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
+
+    def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
+        stored = User.objects.filter(pk=obj.pk).first() if change else None
+        obj._audit_before = user_permissions_snapshot(stored) if stored else {}  # type: ignore[attr-defined]
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        """Record a change of the user's access (active, staff, superuser, groups,
+        permissions) in the audit log, once the groups and permissions are saved."""
+        super().save_related(request, form, formsets, change)
+        user = form.instance
+        before = getattr(user, "_audit_before", {})
+        after = user_permissions_snapshot(user)
+        if change and before != after:
+            audit_record(
+                actor=request.user if isinstance(request.user, User) else None,
+                action="connect.user.access_changed",
+                target=user,
+                before=before,
+                after=after,
+            )
 
 
 class SocialAccountInline(admin.TabularInline):

@@ -778,7 +778,8 @@ def payout_bank_mark_exported(*, payouts: list[Payout], actor: User) -> None:
                 actor=actor,
                 action="payouts.payout.bank_exported",
                 target=payout,
-                after={"exported_at": now.isoformat()},
+                before={"bank_exported_at": None},
+                after={"bank_exported_at": now.isoformat()},
             )
 
 

@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from connect.views_audit import audit_log
 from payouts import views_staff as views
 
 app_name = "payouts_staff"
@@ -22,4 +23,5 @@ urlpatterns = [
         views.reconciliation_difference_resolve_view,
         name="reconciliation_resolve",
     ),
+    path("audit/", audit_log, name="audit"),
 ]

@@ -83,7 +83,13 @@ def brand_verify(*, brand: Brand, actor: User) -> Brand:
     brand.verified_at = timezone.now()
     brand.verified_by = actor
     brand.save(update_fields=["verified_at", "verified_by"])
-    audit_record(actor=actor, action="campaigns.brand.verified", target=brand)
+    audit_record(
+        actor=actor,
+        action="campaigns.brand.verified",
+        target=brand,
+        before={"verified_at": None},
+        after={"verified_at": brand.verified_at.isoformat()},
+    )
     owners = User.objects.filter(
         brand_memberships__brand=brand, brand_memberships__role=BrandRole.OWNER
     )
@@ -101,12 +107,17 @@ def brand_suspend(*, brand: Brand, actor: User, reason: str) -> Brand:
     brand = Brand.objects.select_for_update().get(pk=brand.pk)
     if brand.suspended_at is not None:
         return brand
-    brand.suspended_at = timezone.now()
+    suspended_at = timezone.now()
+    brand.suspended_at = suspended_at
     brand.save(update_fields=["suspended_at"])
     for campaign in Campaign.objects.filter(brand=brand, status=CampaignStatus.ACTIVE):
         campaign_pause(campaign=campaign, actor=actor, staff_override=True)
     audit_record(
-        actor=actor, action="campaigns.brand.suspended", target=brand, after={"reason": reason}
+        actor=actor,
+        action="campaigns.brand.suspended",
+        target=brand,
+        before={"suspended_at": None},
+        after={"suspended_at": suspended_at.isoformat(), "reason": reason},
     )
     return brand
 
@@ -213,6 +224,7 @@ def brand_member_remove(*, membership: BrandMembership, actor: User) -> None:
         actor=actor,
         action="campaigns.brand_member.removed",
         target=membership,
-        before={"user": membership.user.email, "role": membership.role},
+        before={"user": membership.user_id, "role": membership.role},
+        after={},
     )
     membership.delete()

@@ -172,6 +172,7 @@ def campaign_update(
         )
     landing_changed = data.landing_url != campaign.landing_url
     budget_changed = data.budget_minor != campaign.budget_minor
+    budget_before = {"budget_minor": campaign.budget_minor, "currency": campaign.currency}
     for name, value in asdict(data).items():
         setattr(campaign, name, value)
     campaign.save()
@@ -201,6 +202,13 @@ def campaign_update(
             tracking_codes=campaign.collaborations.values_list("tracking_code", flat=True)
         )
     if budget_changed:
+        audit_record(
+            actor=actor,
+            action="campaigns.campaign.budget_changed",
+            target=campaign,
+            before=budget_before,
+            after={"budget_minor": campaign.budget_minor, "currency": campaign.currency},
+        )
         # The orders' shares of the budget follow the new amount (docs/earnings-rules.md §5).
         campaign_id = campaign.pk
         transaction.on_commit(lambda: _budget_resettle(campaign_id), robust=True)

@@ -1045,7 +1045,10 @@ def test_staff_suspend_a_brand_with_a_reason_and_its_campaigns_pause(client: Cli
     assert campaign.brand.is_suspended
     assert campaign.status == CampaignStatus.PAUSED
     entry = AuditEntry.objects.get(action="campaigns.brand.suspended")
-    assert entry.after == {"reason": "Fake shop."}
+    assert entry.after == {
+        "suspended_at": campaign.brand.suspended_at.isoformat(),
+        "reason": "Fake shop.",
+    }
 
 
 def test_the_public_brand_page_shows_only_active_campaigns(client: Client) -> None:
