@@ -10,7 +10,9 @@ Deleting an account erases or anonymises the person and keeps the money records 
 requires (orders, commissions, ledger entries, payouts): they point at the creator profile
 by id, and that profile no longer holds anything personal. The payout account keeps its
 rail, Stripe account id and the IBAN's last four characters, which tie past payouts to
-the bank statements they appear on; the encrypted IBAN, BIC and holder name go.
+the bank statements they appear on; the encrypted IBAN, BIC and holder name go. A bank
+payout keeps the holder name and last four it was sent to: that is the payment record
+itself. Audit entries stay as written (the log is append-only and is the security record).
 """
 
 from __future__ import annotations

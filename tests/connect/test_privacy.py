@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import Browser, Page, expect
@@ -179,13 +180,32 @@ def test_the_export_streams_many_commissions_in_chunks(
     )
 
     # when the export is read chunk by chunk
-    chunks = list(user_data_export(user=creator.user))
+    with CaptureQueriesContext(connection) as queries:
+        export = user_data_export(user=creator.user)
+        chunks = [next(export)]
+        read_before_first_chunk = [q["sql"] for q in queries.captured_queries]
+        chunks.extend(export)
 
-    # then each commission came as its own piece and the whole is valid JSON
+    # then no commission was read before the first chunk went out, they came through a
+    # server-side cursor, each as its own piece, and the whole is valid JSON
+    assert not any("payouts_commission" in sql for sql in read_before_first_chunk)
+    assert any(
+        "DECLARE" in q["sql"] and "payouts_commission" in q["sql"] for q in queries.captured_queries
+    )
     commission_chunks = [c for c in chunks if '"order_ref"' in c]
     assert len(commission_chunks) == 10
     data = json.loads("".join(chunks))
     assert sorted(c["order_ref"] for c in data["commissions"]) == [f"O-{n}" for n in range(10)]
+
+
+def test_a_brand_member_without_a_creator_profile_exports_their_memberships() -> None:
+    membership = BrandMembershipFactory(brand__name="Acme", role=BrandRole.OWNER)
+
+    data, _response = export_json(membership.user)
+
+    assert data["creator_profile"] is None and data["payout_account"] is None
+    assert [(m["brand"], m["role"]) for m in data["brand_memberships"]] == [("Acme", "owner")]
+    assert "commissions" not in data
 
 
 def test_export_and_deletion_need_the_csrf_token(campaign: Campaign) -> None:
