@@ -91,7 +91,8 @@ AUDIENCE: dict[str, Audience] = {
     "brand:api_key_revoke": Audience.BRAND_OWN,
     "brand_events:log": Audience.SIGNED_IN,
     "brand_events:upload": Audience.SIGNED_IN,
-    "brand_events:upload_template": Audience.SIGNED_IN,
+    # The example CSV file: the same static text for everyone, no brand's data.
+    "brand_events:upload_template": Audience.PUBLIC,
     "brand_events:upload_detail": Audience.BRAND_OWN,
     "brand_events:upload_status": Audience.BRAND_OWN,
     "brand_events:upload_confirm": Audience.BRAND_OWN,

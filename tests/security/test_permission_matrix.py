@@ -209,10 +209,12 @@ def _check(
         if status >= 500 and not (status == 503 and endpoint.name in EXPECTED_UNAVAILABLE):
             matrix.violations.append(f"{label}: answered {status}")
         owner = _owns(role, audience, tenant)
-        # (1) and (4): another tenant's object, or a staff page, is refused.
+        # (1) and (4): another tenant's object, a staff page, the directory for those it is
+        # not for, and every page but the public ones for anonymous, are refused.
         must_refuse = not owner and (
             (tenant is not None and audience in (Audience.CREATOR_OWN, Audience.BRAND_OWN))
-            or audience == Audience.STAFF
+            or audience in (Audience.STAFF, Audience.DIRECTORY)
+            or (role.side is None and audience not in (Audience.PUBLIC, Audience.CAPABILITY))
         )
         if role.is_staff and audience != Audience.STAFF and method == "get":
             must_refuse = False
@@ -237,8 +239,9 @@ def _check(
                 ]
                 if leaked:
                     matrix.violations.append(f"{label}: shows tenant {other.key}'s {leaked}")
-        # (3) no write into a tenant the role does not own.
-        if method != "get" and rows_written() != written_before:
+        # (3) no write into a tenant the role does not own, by any method (a GET that
+        # writes included).
+        if rows_written() != written_before:
             ignore = None
             if endpoint.name in CROSS_TENANT_JOINS and role.side == "creator" and role.tenant:
                 actor = world.tenant(role.tenant).creator
