@@ -32,9 +32,10 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.defaults import page_not_found
 from django_countries.serializer_fields import CountryField
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -88,6 +89,7 @@ from connect.money import MoneyError, currency_exponent, from_minor, to_minor
 
 # The key for messages that belong to no field, in every error response.
 DETAIL_KEY = "detail"
+SLUG_RE = re.compile(r"[-a-zA-Z0-9_]+")
 
 
 # ---------------------------------------------------------------------------------------
@@ -149,6 +151,15 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     code = exc.default_code if isinstance(exc, exceptions.APIException) else "error"
     response.data = {"code": code, "errors": _flatten_errors(response.data)}
     return response
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """The site's 404 (`handler404`): under /api/ the API's error shape in JSON, for an URL
+    no route matches (`/api/v1/campaigns/abc`) as for a missing object; elsewhere the page."""
+    if request.path.startswith("/api/"):
+        detail = str(exceptions.NotFound.default_detail)
+        return JsonResponse({"code": "not_found", "errors": {DETAIL_KEY: [detail]}}, status=404)
+    return page_not_found(request, exception)
 
 
 class BrandApiView(APIView):
@@ -357,12 +368,26 @@ class TermsInputSerializer(serializers.Serializer):
     attribution_window_days = serializers.IntegerField(required=False, min_value=0, max_value=32767)
 
 
+class NicheField(serializers.SlugRelatedField):
+    """A niche by its slug. Text that no slug can be is refused before any query: a NUL
+    character would otherwise reach PostgreSQL, which refuses it in a query (a 500)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(slug_field="slug", queryset=Niche.objects.all(), **kwargs)
+
+    def to_internal_value(self, data: Any) -> Niche:
+        if not isinstance(data, str) or not SLUG_RE.fullmatch(data):
+            self.fail("invalid")
+        niche: Niche = super().to_internal_value(data)
+        return niche
+
+
 @extend_schema_serializer(component_name="Campaign")
 class CampaignInputSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=140)
     brief = serializers.CharField(max_length=20000, required=False, allow_blank=True)
     landing_url = serializers.URLField(max_length=500)
-    niche = serializers.SlugRelatedField(slug_field="slug", queryset=Niche.objects.all())
+    niche = NicheField()
     target_countries = serializers.ListField(child=CountryCodeField(), required=False)
     currency = serializers.ChoiceField(choices=settings.CAMPAIGN_CURRENCIES)
     join_mode = serializers.ChoiceField(choices=JoinMode.choices, required=False)

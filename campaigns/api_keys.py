@@ -7,15 +7,23 @@ a 256-bit secret, compared in constant time, is the right storage).
 
 from __future__ import annotations
 
+import logging
+import math
+import re
+import time
+from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
+from redis.exceptions import RedisError
 from rest_framework import authentication, exceptions, permissions
 from rest_framework.request import Request
 
@@ -41,7 +49,11 @@ __all__ = [
     "brand_api_key_create",
     "brand_api_key_list",
     "brand_api_key_revoke",
+    "parse_rate",
+    "rate_window",
 ]
+
+logger = logging.getLogger(__name__)
 
 # ---------------------------------------------------------------------------------------
 # Services
@@ -99,6 +111,65 @@ def brand_api_key_authenticate(raw: str) -> BrandApiKey | None:
 
 
 # ---------------------------------------------------------------------------------------
+# Rate limits: fixed windows in Redis
+
+_PERIODS = {"s": 1, "m": 60, "h": 3600}
+
+
+def parse_rate(rate: str) -> tuple[int, int]:
+    """ "120/m" → (120 requests, 60 seconds)."""
+    match = re.fullmatch(r"\s*(\d+)\s*/\s*([smh])\s*", rate)
+    if match is None:
+        raise ValueError(f"A rate limit reads like 120/m, not {rate!r}.")
+    return int(match.group(1)), _PERIODS[match.group(2)]
+
+
+@dataclass(frozen=True)
+class RateWindow:
+    """How many hits the current window of one counter holds, against its limit."""
+
+    count: int
+    limit: int
+    retry_after: int
+
+    @property
+    def exceeded(self) -> bool:
+        return self.count > self.limit
+
+    @property
+    def full(self) -> bool:
+        return self.count >= self.limit
+
+
+def rate_window(counter: str, who: str, rate: str, *, hit: bool = True) -> RateWindow | None:
+    """Count one hit (or, with `hit=False`, only look) in the current fixed window of
+    `counter` for `who`. None when Redis does not answer: the caller lets the request
+    through rather than refuse everyone."""
+    limit, period = parse_rate(rate)
+    now = time.time()
+    window = int(now // period)
+    key = f"{counter}:{who}:{window}"
+    try:
+        if not hit:
+            count = int(cache.get(key) or 0)
+        elif cache.add(key, 1, timeout=period + 1):
+            count = 1
+        else:
+            try:
+                count = cache.incr(key)
+            except ValueError:  # the window's key expired between add and incr
+                count = 1
+    except RedisError:
+        logger.warning("Rate limit store unavailable; letting %s through", who)
+        return None
+    return RateWindow(count=count, limit=limit, retry_after=math.ceil((window + 1) * period - now))
+
+
+def _client_ip(request: Request) -> str:
+    return str(request.META.get("REMOTE_ADDR", ""))
+
+
+# ---------------------------------------------------------------------------------------
 # DRF
 
 
@@ -120,9 +191,14 @@ class BrandApiKeyAuthentication(authentication.BaseAuthentication):
     one. A good key of a brand that staff suspended is a 403 (`brand_suspended`): the key is
     right, the brand may not act. The key's brand comes with the key's row, so this costs no
     query.
+
+    Guessing is throttled: an address that sent `API_KEY_FAILURE_RATE_LIMIT` wrong keys in
+    the window ("20/m") gets 429 with `Retry-After` for any key, right or wrong, until the
+    window ends.
     """
 
     keyword = "Bearer"
+    failure_counter = "api-key-failures"
 
     def authenticate(self, request: Request) -> tuple[AnonymousUser, BrandApiKey] | None:
         credentials = bearer_credentials(
@@ -130,8 +206,17 @@ class BrandApiKeyAuthentication(authentication.BaseAuthentication):
         )
         if credentials is None or CREATOR_TOKEN.owns(credentials):
             return None
+        rate = settings.API_KEY_FAILURE_RATE_LIMIT
+        failures = rate_window(self.failure_counter, _client_ip(request), rate, hit=False)
+        if failures is not None and failures.full:
+            raise exceptions.Throttled(
+                wait=failures.retry_after,
+                detail=_("Too many wrong API keys from your address (the limit is %(rate)s).")
+                % {"rate": rate},
+            )
         api_key = brand_api_key_authenticate(credentials)
         if api_key is None:
+            rate_window(self.failure_counter, _client_ip(request), rate)
             raise exceptions.AuthenticationFailed(
                 _("This API key is not valid: it is mistyped, unknown or revoked.")
             )

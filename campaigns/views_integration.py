@@ -26,6 +26,7 @@ from campaigns.api_keys import (
     brand_api_key_create,
     brand_api_key_list,
     brand_api_key_revoke,
+    rate_window,
 )
 from campaigns.context_processors import set_active_brand
 from campaigns.models import Brand, BrandApiKey
@@ -76,8 +77,26 @@ def integration(request: HttpRequest, brand: Brand) -> HttpResponse:
 @require_POST
 @brand_required
 def api_key_create(request: HttpRequest, brand: Brand) -> HttpResponse:
-    """Make a key and show its full text on this one response, never again."""
+    """Make a key and show its full text on this one response, never again.
+
+    Each user may try `API_KEY_CREATE_RATE_LIMIT` times per window ("10/h"); past it the
+    page answers 429 with `Retry-After` and makes nothing."""
     form = ApiKeyForm(request.POST)
+    rate = settings.API_KEY_CREATE_RATE_LIMIT
+    attempts = rate_window("api-key-create", f"user:{_user(request).pk}", rate)
+    if attempts is not None and attempts.exceeded:
+        form.add_error(
+            None,
+            _(
+                "You have made too many API keys lately (the limit is %(rate)s). "
+                "Try again in %(minutes)s minutes."
+            )
+            % {"rate": rate, "minutes": max(1, -(-attempts.retry_after // 60))},
+        )
+        response = _render(request, brand, form=form)
+        response.status_code = 429
+        response["Retry-After"] = str(attempts.retry_after)
+        return response
     if form.is_valid():
         try:
             api_key, full_key = brand_api_key_create(

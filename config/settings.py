@@ -378,6 +378,10 @@ CLICK_BUFFER_REDIS_URL = os.environ.get("CLICK_BUFFER_REDIS_URL", "")
 # Order events API: requests per key and window, and the largest body read (a full batch of
 # 1000 events is about half a megabyte).
 ORDER_EVENTS_RATE_LIMIT = os.environ.get("ORDER_EVENTS_RATE_LIMIT", "120/m")
+# Wrong API keys one address may send per window before every key from it gets a 429, and
+# the API keys one signed-in user may make per window on the integration page.
+API_KEY_FAILURE_RATE_LIMIT = os.environ.get("API_KEY_FAILURE_RATE_LIMIT", "20/m")
+API_KEY_CREATE_RATE_LIMIT = os.environ.get("API_KEY_CREATE_RATE_LIMIT", "10/h")
 # Stripe: the SDK talks to real Stripe unless STRIPE_API_BASE names another server (the
 # project's own Stripe-compatible one, `python -m stripe_server`, in tests and local runs).
 STRIPE_API_KEY = os.environ.get("STRIPE_API_KEY", "sk_test_connect_local")

@@ -8,6 +8,9 @@ from connect import api_docs
 from connect import views as connect_views
 from payouts import webhooks as payouts_webhooks
 
+# Under /api/ an unknown URL answers the API's JSON error, not the HTML page.
+handler404 = "campaigns.api.not_found"
+
 urlpatterns = [
     path("", connect_views.home, name="home"),
     path("healthz", connect_views.healthz, name="healthz"),

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import math
-import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -29,7 +28,7 @@ from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
 from campaigns.api import DecimalStringField, api_exception_handler
-from campaigns.api_keys import BrandApiKeyAuthentication, HasBrandApiKey
+from campaigns.api_keys import BrandApiKeyAuthentication, HasBrandApiKey, parse_rate
 from campaigns.models import BrandApiKey
 from connect.api_schema import RETRY_AFTER, WWW_AUTHENTICATE, api_errors, error_example
 from payouts.ingest import (
@@ -43,16 +42,6 @@ from payouts.ingest import (
 from payouts.models import OrderEventType
 
 logger = logging.getLogger(__name__)
-
-_PERIODS = {"s": 1, "m": 60, "h": 3600}
-
-
-def parse_rate(rate: str) -> tuple[int, int]:
-    """ "120/m" → (120 requests, 60 seconds)."""
-    match = re.fullmatch(r"\s*(\d+)\s*/\s*([smh])\s*", rate)
-    if match is None:
-        raise ValueError(f"A rate limit reads like 120/m, not {rate!r}.")
-    return int(match.group(1)), _PERIODS[match.group(2)]
 
 
 class ApiKeyRateThrottle(BaseThrottle):
