@@ -4,9 +4,10 @@ Every operation of the schema served at /api/v1/schema/ gets generated requests,
 invalid, sent through the WSGI application as a member of a brand: the brand's API key on
 the key endpoints, the member's signed-in session (with its CSRF token) on the session
 endpoints. Each operation is tried with requests that fit the schema and with requests that
-do not (positive and negative generation), 25 of each. Each request goes twice: once as generated (ids that mostly do not exist) and
-once with the path's ids pointing at the seeded brand's real campaign, collaborations and
-order, so the reads return data and the writes reach the services. No answer may be a 5xx,
+do not (positive and negative generation), 25 of each. Each request goes twice: once as
+generated (ids that mostly do not exist) and once with the path's ids pointing at the
+seeded brand's real campaign, collaborations and order, so the reads return data and the
+writes reach the services. No answer may be a 5xx,
 and every answer must be documented: its status code, its content type and its body.
 """
 
