@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test setup setup-dev assets messages system-packages check-services lint format bench-directory bench-redirect bench-pipeline bench-dashboards
+.PHONY: run test setup setup-dev assets messages system-packages check-services lint format bench-directory bench-redirect bench-pipeline bench-dashboards bench-load
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -76,3 +76,7 @@ bench-pipeline: setup-dev
 # The creator and brand dashboards and the commissions API on 1,000,000 commissions.
 bench-dashboards: setup-dev
 	$(PY) benchmarks/bench_dashboards.py
+
+# A mixed load for 60 s at fixed rates on the production server with its workers running.
+bench-load: setup-dev
+	$(PY) benchmarks/bench_load.py
