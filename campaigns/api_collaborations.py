@@ -6,6 +6,8 @@ where another brand's object is a 404, the one error shape, cursor pages).
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -188,7 +190,26 @@ class CampaignInvitationsApi(BrandApiView):
         return Response(output.data, status=status.HTTP_201_CREATED)
 
 
-class CollaborationAcceptApi(BrandApiView):
+class _CollaborationActionApi(BrandApiView):
+    """A POST that moves one of the member's collaborations through a service: find it
+    (404 outside the member's brands), validate `InputSerializer`, `act`, answer the
+    collaboration as it is now."""
+
+    InputSerializer: type[serializers.Serializer]
+    OutputSerializer = CollaborationOutputSerializer
+
+    def act(self, collaboration: Collaboration, data: dict[str, Any], actor: User) -> Collaboration:
+        raise NotImplementedError
+
+    def respond(self, request: Request, collaboration_id: int) -> Response:
+        collaboration = _member_collaboration_or_404(request.user, collaboration_id)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        collaboration = self.act(collaboration, serializer.validated_data, request.user)
+        return Response(self.OutputSerializer(_collaboration_for_output(collaboration)).data)
+
+
+class CollaborationAcceptApi(_CollaborationActionApi):
     """POST accepts an application; the creator gets their link and a discount code (the
     one sent, or one made from their handle)."""
 
@@ -215,18 +236,17 @@ class CollaborationAcceptApi(BrandApiView):
         responses={200: OutputSerializer, **MEMBER_WRITE_ERRORS},
     )
     def post(self, request: Request, collaboration_id: int) -> Response:
-        collaboration = _member_collaboration_or_404(request.user, collaboration_id)
-        serializer = self.InputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        collaboration = collaboration_accept(
+        return self.respond(request, collaboration_id)
+
+    def act(self, collaboration: Collaboration, data: dict[str, Any], actor: User) -> Collaboration:
+        return collaboration_accept(
             collaboration=collaboration,
-            actor=request.user,
-            discount_code=serializer.validated_data.get("discount_code") or None,
+            actor=actor,
+            discount_code=data.get("discount_code") or None,
         )
-        return Response(self.OutputSerializer(_collaboration_for_output(collaboration)).data)
 
 
-class CollaborationRejectApi(BrandApiView):
+class CollaborationRejectApi(_CollaborationActionApi):
     """POST turns an application down; the reason is emailed to the creator."""
 
     @extend_schema_serializer(component_name="CollaborationReject")
@@ -246,18 +266,13 @@ class CollaborationRejectApi(BrandApiView):
         responses={200: OutputSerializer, **MEMBER_WRITE_ERRORS},
     )
     def post(self, request: Request, collaboration_id: int) -> Response:
-        collaboration = _member_collaboration_or_404(request.user, collaboration_id)
-        serializer = self.InputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        collaboration = collaboration_reject(
-            collaboration=collaboration,
-            actor=request.user,
-            reason=serializer.validated_data["reason"],
-        )
-        return Response(self.OutputSerializer(_collaboration_for_output(collaboration)).data)
+        return self.respond(request, collaboration_id)
+
+    def act(self, collaboration: Collaboration, data: dict[str, Any], actor: User) -> Collaboration:
+        return collaboration_reject(collaboration=collaboration, actor=actor, reason=data["reason"])
 
 
-class CollaborationRemoveApi(BrandApiView):
+class CollaborationRemoveApi(_CollaborationActionApi):
     """POST removes an active creator: their link and code attribute nothing from now."""
 
     @extend_schema_serializer(component_name="CollaborationRemove")
@@ -279,12 +294,9 @@ class CollaborationRemoveApi(BrandApiView):
         responses={200: OutputSerializer, **MEMBER_WRITE_ERRORS},
     )
     def post(self, request: Request, collaboration_id: int) -> Response:
-        collaboration = _member_collaboration_or_404(request.user, collaboration_id)
-        serializer = self.InputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        collaboration = collaboration_remove(
-            collaboration=collaboration,
-            actor=request.user,
-            reason=serializer.validated_data.get("reason", ""),
+        return self.respond(request, collaboration_id)
+
+    def act(self, collaboration: Collaboration, data: dict[str, Any], actor: User) -> Collaboration:
+        return collaboration_remove(
+            collaboration=collaboration, actor=actor, reason=data.get("reason", "")
         )
-        return Response(self.OutputSerializer(_collaboration_for_output(collaboration)).data)
