@@ -14,8 +14,10 @@ PostgreSQL in batches (`click_buffer_flush`):
    upserted from exactly the rows that insert returned, in the same transaction.
 3. After the commit, the processing list and its token are deleted.
 
-A flush that dies before its commit leaves its processing list behind; `click_buffer_recover`
-re-claims lists older than two minutes and flushes them again. One that dies between the
+A flush whose database write fails (PostgreSQL restarting, say) puts its records back on the
+pending list at once, so the next flush, five seconds later, tries them again. A flush that
+dies before its commit leaves its processing list behind; `click_buffer_recover` re-claims
+lists older than two minutes and flushes them again. One that dies between the
 commit and step 3 is re-flushed too, and the re-run inserts nothing and counts nothing,
 because the rows are already there. So a click is stored once, whatever fails.
 
@@ -35,10 +37,11 @@ import time
 import uuid
 from typing import Any, NamedTuple, cast
 
+import psycopg
 import redis
 from django.conf import settings
+from django.db import DatabaseError, transaction
 from django.db import connection as default_connection
-from django.db import transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
 
@@ -294,6 +297,21 @@ return redis.call('LRANGE', KEYS[3], 0, -1)
 """
 
 
+# KEYS: processing set, this flush's processing list, pending list. ARGV: token.
+# Gives a failed flush's records back to the pending list, unless a recoverer has taken the
+# list over meanwhile (then the token is gone from the set and the recoverer owns them).
+_UNCLAIM_SCRIPT = """
+if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 0 end
+redis.call('ZREM', KEYS[1], ARGV[1])
+local items = redis.call('LRANGE', KEYS[2], 0, -1)
+for i = 1, #items, 1000 do
+    redis.call('RPUSH', KEYS[3], unpack(items, i, math.min(i + 999, #items)))
+end
+redis.call('DEL', KEYS[2])
+return #items
+"""
+
+
 def _processing_key(token: bytes | str) -> str:
     if isinstance(token, bytes):
         token = token.decode()
@@ -330,6 +348,23 @@ def _release(token: str) -> None:
         pipe.execute()
 
 
+def _unclaim(token: str) -> None:
+    """Give the records of a flush whose database write failed back to the pending list.
+
+    If Redis fails too, the processing list stays where it is for `click_buffer_recover`.
+    Records that did commit before the failure (a lost answer to COMMIT) are stored again
+    as no-ops, so nothing is counted twice.
+    """
+    try:
+        returned = click_buffer().eval(
+            _UNCLAIM_SCRIPT, 3, PROCESSING_SET_KEY, _processing_key(token), PENDING_KEY, token
+        )
+    except redis.RedisError:
+        logger.exception("Could not return the clicks of flush %s; recovery will", token)
+        return
+    logger.warning("Returned %d clicks to the pending list after a failed flush", returned)
+
+
 def _store_claimed(token: str, items: list[bytes]) -> int:
     records = []
     for raw in items:
@@ -337,7 +372,11 @@ def _store_claimed(token: str, items: list[bytes]) -> int:
             records.append(ClickRecord.decode(raw))
         except ValueError:
             logger.error("Dropping a malformed click record: %r", raw)
-    stored = clicks_store(records)
+    try:
+        stored = clicks_store(records)
+    except (DatabaseError, psycopg.Error):  # COPY's errors are psycopg's own
+        _unclaim(token)
+        raise
     _release(token)
     return stored
 
@@ -348,8 +387,8 @@ def click_buffer_flush(
     """Move pending clicks from Redis to PostgreSQL; return how many new clicks were stored.
 
     Safe to run on any number of workers at once: each chunk is claimed by exactly one.
-    If the database fails, the exception propagates and the claimed chunk stays in its
-    processing list for `click_buffer_recover`.
+    If the database fails, the chunk goes back to the pending list and the exception
+    propagates; if the flush dies instead, its chunk waits for `click_buffer_recover`.
     """
     stored = 0
     for _chunk in range(max_chunks):

@@ -287,7 +287,7 @@ def test_parallel_flushes_store_every_click_exactly_once(niches: None, click_tab
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_flush_whose_insert_fails_loses_nothing_after_recovery(
+def test_a_flush_whose_insert_fails_gives_its_clicks_back_for_the_next_flush(
     niches: None, click_table: None
 ) -> None:
     # given: the database fails in the middle of the flush's transaction (after the COPY)
@@ -304,7 +304,35 @@ def test_a_flush_whose_insert_fails_loses_nothing_after_recovery(
     with connection.execute_wrapper(fail_on_insert), pytest.raises(OperationalError):
         click_buffer_flush()
 
-    # then: nothing stored, nothing pending, every record held for recovery
+    # then: nothing stored, and every record pending again rather than held for recovery
+    assert Click.objects.count() == 0
+    assert click_buffer_backlog() == {"pending": 500, "processing": 0, "flushes": 0}
+
+    # when: the database is back
+    stored = click_buffer_flush()
+
+    # then
+    assert stored == 500
+    assert Click.objects.count() == 500
+    assert ClickDailyCount.objects.get().clicks == 500
+    assert click_buffer_backlog() == {"pending": 0, "processing": 0, "flushes": 0}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_flush_that_dies_before_its_commit_is_recovered_once_stale(
+    niches: None, click_table: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given: the flush's process dies inside its insert (nothing gives the records back)
+    collaboration = CollaborationFactory()
+    push_many([record(collaboration.pk, at_ms=NOW_MS, n=i) for i in range(500)])
+
+    def die(records: Any) -> int:
+        raise KeyboardInterrupt("worker killed")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(clicks, "clicks_store", die)
+        with pytest.raises(KeyboardInterrupt):
+            click_buffer_flush()
     assert Click.objects.count() == 0
     assert click_buffer_backlog() == {"pending": 0, "processing": 500, "flushes": 1}
 
@@ -317,6 +345,35 @@ def test_a_flush_whose_insert_fails_loses_nothing_after_recovery(
     assert recovered == 500
     assert Click.objects.count() == 500
     assert ClickDailyCount.objects.get().clicks == 500
+    assert click_buffer_backlog() == {"pending": 0, "processing": 0, "flushes": 0}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_flush_leaves_a_list_a_recoverer_has_taken_alone(
+    niches: None, click_table: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given: a slow flush whose chunk a recoverer re-claims while the flush is still inside
+    # its (failing) insert
+    collaboration = CollaborationFactory()
+    push_many([record(collaboration.pk, at_ms=NOW_MS, n=i) for i in range(200)])
+    recovered: list[int] = []
+
+    def slow_then_fail(records: Any) -> int:
+        with monkeypatch.context() as inner:
+            inner.setattr(clicks, "clicks_store", original)
+            recovered.append(click_buffer_recover(older_than_seconds=0))
+        raise OperationalError("server closed the connection unexpectedly")
+
+    original = clicks.clicks_store
+    with monkeypatch.context() as patch:
+        patch.setattr(clicks, "clicks_store", slow_then_fail)
+        with pytest.raises(OperationalError):
+            click_buffer_flush()
+
+    # then: the recoverer stored them, and the failed flush gave nothing back a second time
+    assert recovered == [200]
+    assert Click.objects.count() == 200
+    assert ClickDailyCount.objects.get().clicks == 200
     assert click_buffer_backlog() == {"pending": 0, "processing": 0, "flushes": 0}
 
 
