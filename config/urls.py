@@ -10,6 +10,8 @@ from payouts import webhooks as payouts_webhooks
 
 # Under /api/ an unknown URL answers the API's JSON error, not the HTML page.
 handler404 = "campaigns.api.not_found"
+# A database that cannot be reached (restarting, failing over) answers 503 with Retry-After.
+handler500 = "connect.errors.server_error"
 
 urlpatterns = [
     path("", connect_views.home, name="home"),
