@@ -1,10 +1,9 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
-from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView
 
-from connect import api_docs
+from connect import api_docs, media
 from connect import views as connect_views
 from payouts import webhooks as payouts_webhooks
 
@@ -37,12 +36,13 @@ urlpatterns = [
 ]
 
 if settings.SERVE_MEDIA:
-    # Development and tests only; production serves uploads from object storage or the
-    # front web server. Uploaded avatars are re-encoded images, never HTML.
+    # Development and tests; production serves uploads from object storage or the front
+    # web server with the same headers (README, "Avatars"). Only raster images are served
+    # inline; anything else is a download that cannot run as a page (connect.media).
     urlpatterns += [
         re_path(
             r"^{}(?P<path>.*)$".format(settings.MEDIA_URL.lstrip("/")),
-            serve,
-            {"document_root": settings.MEDIA_ROOT},
+            media.media_file,
+            name="media",
         )
     ]
