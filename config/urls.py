@@ -16,6 +16,7 @@ urlpatterns = [
     path("", connect_views.home, name="home"),
     path("healthz", connect_views.healthz, name="healthz"),
     path("robots.txt", connect_views.robots_txt, name="robots_txt"),
+    path("favicon.ico", media.favicon, name="favicon"),
     path("i18n/setlang/", connect_views.set_language, name="set_language"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),

@@ -1,4 +1,4 @@
-"""Uploads under MEDIA_ROOT, served by the site itself.
+"""Files the site serves itself: uploads under MEDIA_ROOT, and the favicon's old address.
 
 Uploaded avatars and logos are re-encoded WebP images (`connect.images`), but whatever else
 lands in MEDIA_ROOT must not run in the browser as a page of this site either: an HTML or
@@ -24,7 +24,9 @@ from django.http import (
     HttpRequest,
     HttpResponse,
     HttpResponseNotModified,
+    HttpResponseRedirect,
 )
+from django.templatetags.static import static
 from django.utils.http import http_date
 from django.views.decorators.http import require_safe
 from django.views.static import was_modified_since
@@ -74,3 +76,11 @@ def media_file(request: HttpRequest, path: str) -> HttpResponse | FileResponse:
     response["Content-Security-Policy"] = UPLOAD_CSP
     return response
 
+
+@require_safe
+def favicon(request: HttpRequest) -> HttpResponseRedirect:
+    """`/favicon.ico`, which browsers and tools ask for on their own, to the site's icon.
+
+    Not permanent: the icon's collected file name carries its hash, which changes with it.
+    """
+    return HttpResponseRedirect(static("img/favicon.svg"))

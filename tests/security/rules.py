@@ -40,6 +40,7 @@ AUDIENCE: dict[str, Audience] = {
     "admin:logout": Audience.PUBLIC,
     "healthz": Audience.PUBLIC,
     "robots_txt": Audience.PUBLIC,
+    "favicon": Audience.PUBLIC,
     "set_language": Audience.PUBLIC,
     "stripe_webhook": Audience.PUBLIC,
     "api-schema": Audience.PUBLIC,
