@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
@@ -21,6 +22,7 @@ from drf_spectacular.openapi import AutoSchema
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
+from campaigns.api_keys import BrandApiKeyAuthentication, rate_window
 from connect.audit import audit_record
 from connect.models import CreatorAccessToken, CreatorProfile, User
 from connect.secret_keys import (
@@ -109,6 +111,10 @@ class CreatorTokenAuthentication(authentication.BaseAuthentication):
     Anything that is not a creator token returns None, for the view's other authentication
     classes (a brand API key) to decide; a wrong, unknown or revoked token, or the token of
     a deactivated account, is a 401.
+
+    Guessing is throttled with brand API keys, on their counter: wrong tokens and wrong
+    keys from one address add up to `API_KEY_FAILURE_RATE_LIMIT` per window, after which
+    any token or key from it gets 429 with `Retry-After` until the window ends.
     """
 
     keyword = "Bearer"
@@ -119,7 +125,19 @@ class CreatorTokenAuthentication(authentication.BaseAuthentication):
         )
         if credentials is None or not CREATOR_TOKEN.owns(credentials):
             return None
+        address = str(request.META.get("REMOTE_ADDR", ""))
+        counter = BrandApiKeyAuthentication.failure_counter
+        rate = settings.API_KEY_FAILURE_RATE_LIMIT
+        failures = rate_window(counter, address, rate, hit=False)
+        if failures is not None and failures.full:
+            raise exceptions.Throttled(
+                wait=failures.retry_after,
+                detail=_("Too many wrong API keys from your address (the limit is %(rate)s).")
+                % {"rate": rate},
+            )
         token = creator_token_authenticate(credentials)
+        if token is None:
+            rate_window(counter, address, rate)
         if token is None or not token.creator.user.is_active:
             raise exceptions.AuthenticationFailed(
                 _("This token is not valid: it is mistyped, unknown or revoked.")

@@ -13,9 +13,10 @@ from django.urls import reverse
 
 from campaigns.api_keys import brand_api_key_create
 from campaigns.models import Brand, BrandApiKey
+from connect.tokens import creator_token_create
 from payouts.models import OrderEvent
 from tests.campaigns.factories import BrandFactory, BrandMembershipFactory
-from tests.connect.factories import PASSWORD, UserFactory
+from tests.connect.factories import PASSWORD, CreatorProfileFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -123,7 +124,7 @@ def test_making_api_keys_in_the_browser_is_limited_per_user(client: Client, sett
 
 
 # ---------------------------------------------------------------------------------------
-# API key authentication failures
+# API key and creator token authentication failures
 
 
 @pytest.fixture
@@ -142,16 +143,19 @@ def read(client: Client, key: str, address: str = "203.0.113.7") -> Any:
     )
 
 
+def wrong(secret: str) -> str:
+    return secret[:-4] + ("aaaa" if not secret.endswith("aaaa") else "bbbb")
+
+
 def test_wrong_api_keys_from_one_address_are_throttled(
     client: Client, settings: Any, key: str
 ) -> None:
     # given
     settings.API_KEY_FAILURE_RATE_LIMIT = "3/h"
-    wrong = key[:-4] + ("aaaa" if not key.endswith("aaaa") else "bbbb")
 
     # when
-    failures = [read(client, wrong).status_code for _ in range(3)]
-    after_wrong = read(client, wrong)
+    failures = [read(client, wrong(key)).status_code for _ in range(3)]
+    after_wrong = read(client, wrong(key))
     after_right = read(client, key)
 
     # then: three 401s, then 429 for any key from that address, the right one included
@@ -178,6 +182,72 @@ def test_right_api_keys_do_not_count_as_failures(client: Client, settings: Any, 
 
     # when
     statuses = [read(client, key).status_code for _ in range(5)]
+
+    # then
+    assert statuses == [200] * 5
+
+
+@pytest.fixture
+def creator_token() -> str:
+    creator = CreatorProfileFactory()
+    return creator_token_create(creator=creator, actor=creator.user, name="Sheet")[1]
+
+
+def test_wrong_creator_tokens_from_one_address_are_throttled(
+    client: Client, settings: Any, creator_token: str
+) -> None:
+    # given
+    settings.API_KEY_FAILURE_RATE_LIMIT = "3/h"
+
+    # when
+    failures = [read(client, wrong(creator_token)).status_code for _ in range(3)]
+    after_wrong = read(client, wrong(creator_token))
+    after_right = read(client, creator_token)
+
+    # then: three 401s, then 429 for any token from that address, the right one included
+    assert failures == [401, 401, 401]
+    assert after_wrong.status_code == 429
+    assert after_right.status_code == 429
+    assert 1 <= int(after_right["Retry-After"]) <= 3600
+    assert after_right.json() == {
+        "code": "throttled",
+        "errors": {
+            "detail": [
+                "Too many wrong API keys from your address (the limit is 3/h). "
+                f"Expected available in {after_right['Retry-After']} seconds."
+            ]
+        },
+    }
+    # another address is not affected
+    assert read(client, creator_token, address="198.51.100.9").status_code == 200
+
+
+def test_wrong_creator_tokens_and_wrong_api_keys_share_one_limit(
+    client: Client, settings: Any, key: str, creator_token: str
+) -> None:
+    # given: a guesser alternates between the two kinds of secret
+    settings.API_KEY_FAILURE_RATE_LIMIT = "4/h"
+    guesses = [wrong(creator_token), wrong(key)] * 2
+
+    # when
+    failures = [read(client, guess).status_code for guess in guesses]
+    key_after = read(client, key)
+    token_after = read(client, creator_token)
+
+    # then: four wrong secrets of either kind reach the one limit, which holds for both
+    assert failures == [401, 401, 401, 401]
+    assert key_after.status_code == 429
+    assert token_after.status_code == 429
+
+
+def test_right_creator_tokens_do_not_count_as_failures(
+    client: Client, settings: Any, creator_token: str
+) -> None:
+    # given
+    settings.API_KEY_FAILURE_RATE_LIMIT = "2/h"
+
+    # when
+    statuses = [read(client, creator_token).status_code for _ in range(5)]
 
     # then
     assert statuses == [200] * 5
