@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import hashlib
 import re
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import polib
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import Client
@@ -16,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import Browser, Page, expect
 
-from campaigns.api_keys import brand_api_key_create
+from campaigns.api_keys import brand_api_key_create, brand_api_key_revoke
 from campaigns.models import Campaign, Collaboration
 from connect.models import AuditEntry, CreatorAccessToken, CreatorProfile
 from connect.tokens import (
@@ -450,6 +452,42 @@ def test_a_token_shares_its_creators_read_limit(creator: CreatorProfile, setting
     assert third.status_code == 429
     assert third.json()["code"] == "throttled"
     assert int(third["Retry-After"]) > 0
+
+
+def test_the_revoked_badge_is_translated_for_tokens_and_for_api_keys_apart(
+    creator: CreatorProfile, settings: Any, tmp_path: Path
+) -> None:
+    # given a Spanish catalog where a token is "revocado" and a key (una clave) "revocada"
+    catalog = polib.POFile()
+    catalog.metadata = {"Content-Type": "text/plain; charset=UTF-8"}
+    catalog.append(polib.POEntry(msgctxt="creator token", msgid="Revoked", msgstr="Revocado"))
+    catalog.append(polib.POEntry(msgctxt="brand API key", msgid="Revoked", msgstr="Revocada"))
+    folder = tmp_path / "locale" / "es" / "LC_MESSAGES"
+    folder.mkdir(parents=True)
+    catalog.save(str(folder / "django.po"))
+    subprocess.run(
+        ["msgfmt", "--check", "-o", str(folder / "django.mo"), str(folder / "django.po")],
+        check=True,
+    )
+    settings.LOCALE_PATHS = [tmp_path / "locale"]
+    token, _full = creator_token_create(creator=creator, actor=creator.user, name="Mine")
+    creator_token_revoke(token=token, actor=creator.user)
+    member = BrandMembershipFactory()
+    api_key, _full_key = brand_api_key_create(brand=member.brand, actor=None, name="ERP")
+    brand_api_key_revoke(api_key=api_key, actor=member.user)
+    spanish = {"accept-language": "es"}
+
+    # when
+    tokens_page = signed_in(creator).get(TOKENS, headers=spanish).content.decode()
+    brand_client = Client()
+    brand_client.force_login(member.user)
+    keys_page = brand_client.get(reverse("brand:integration"), headers=spanish).content.decode()
+
+    # then
+    assert ">Revocado</span>" in tokens_page
+    assert "Revocada" not in tokens_page
+    assert ">Revocada</span>" in keys_page
+    assert "Revocado" not in keys_page
 
 
 # ---------------------------------------------------------------------------------------
