@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -50,6 +51,20 @@ def process_env(**overrides: str) -> dict[str, str]:
         "PYTHONUNBUFFERED": "1",
         **overrides,
     }
+
+
+def production_env(**overrides: str) -> dict[str, str]:
+    """`process_env` with the production settings a deployment sets (DEBUG off, a real secret
+    key, the allowed host), TLS left to a front server that is not there."""
+    return process_env(
+        **{
+            "DEBUG": "false",
+            "SECRET_KEY": secrets.token_urlsafe(50),
+            "ALLOWED_HOSTS": "127.0.0.1",
+            "SECURE_SSL_REDIRECT": "false",
+            **overrides,
+        }
+    )
 
 
 class Child:
@@ -111,6 +126,13 @@ def celery_worker(env: dict[str, str], *, beat: bool = False, name: str = "w") -
 @contextmanager
 def web_server(env: dict[str, str]) -> Iterator[str]:
     """The production WSGI server (gunicorn) on a free port; yields its base URL."""
+    with web_server_process(env) as (base, _child):
+        yield base
+
+
+@contextmanager
+def web_server_process(env: dict[str, str]) -> Iterator[tuple[str, Child]]:
+    """`web_server`, yielding the process too (for its log)."""
     port = free_port()
     child = Child(
         [
@@ -140,7 +162,7 @@ def web_server(env: dict[str, str]) -> Iterator[str]:
                 return False
 
         wait_for(up, "gunicorn")
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://127.0.0.1:{port}", child
     finally:
         child.kill()
 
