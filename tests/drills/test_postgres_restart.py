@@ -20,15 +20,13 @@ import time
 from typing import Any
 
 import pytest
-from django.core.management import call_command
 from django.db import connection
 
-from campaigns.models import CampaignClickDay, Click, ClickDailyCount, Collaboration
+from campaigns.models import Click, Collaboration
 from campaigns.tracking import tracking_target_get
-from payouts.models import OrderEvent
 from tests.drills.services import private_postgres, reconnect, until_up
-from tests.drills.traffic import Clicker, EventSender
-from tests.payouts.scenario import assert_earnings, orders, unprocessed
+from tests.drills.traffic import Clicker, EventSender, assert_nothing_lost_or_doubled
+from tests.payouts.scenario import orders, unprocessed
 from tests.payouts.workers import celery_worker, production_env, wait_for, web_server_process
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -90,14 +88,4 @@ def test_a_postgresql_crash_under_traffic_loses_and_doubles_nothing(
         assert clicks_while_down > 0  # redirects went on from the cache
         assert dict(clicker.failures) == {}
 
-        # nothing lost or doubled
-        assert sender.rejected == []
-        assert OrderEvent.objects.count() == len(events)
-        assert sender.accepted + sender.duplicates >= len(events)
-        assert_earnings(collabs, expected)
-        assert len(clicks) == len(clicker.click_ids)
-        stored = {str(c) for c in Click.objects.values_list("click_id", flat=True)}
-        assert stored == clicks
-        assert sum(ClickDailyCount.objects.values_list("clicks", flat=True)) == len(clicks)
-        assert sum(CampaignClickDay.objects.values_list("clicks", flat=True)) == len(clicks)
-        call_command("check_ledger")  # exits 1 on any failure
+        assert_nothing_lost_or_doubled(sender, clicker, events, collabs, expected)

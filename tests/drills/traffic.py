@@ -4,6 +4,7 @@
 that gets no answer, a 5xx or a 429 is sent again, unchanged, after a pause. `Clicker`
 follows tracking links as visitors do and keeps every click id the redirects hand out.
 Both run in a thread until their work is done (or `stop()`), and count what went wrong.
+`assert_nothing_lost_or_doubled` then checks what they were answered against the database.
 """
 
 from __future__ import annotations
@@ -15,6 +16,12 @@ import time
 import urllib.parse
 from collections import Counter
 from typing import Any
+
+from django.core.management import call_command
+
+from campaigns.models import CampaignClickDay, Click, ClickDailyCount, Collaboration
+from payouts.models import OrderEvent
+from tests.payouts.scenario import assert_earnings
 
 
 def _request(
@@ -103,3 +110,26 @@ class Clicker(threading.Thread):
             query = urllib.parse.urlsplit(headers["Location"]).query
             self.click_ids += urllib.parse.parse_qs(query)["click_id"]
             time.sleep(self.pause)
+
+
+def assert_nothing_lost_or_doubled(
+    sender: EventSender,
+    clicker: Clicker,
+    events: list[dict[str, Any]],
+    collabs: list[Collaboration],
+    expected: dict[int, int],
+) -> None:
+    """Every event stored once and turned into exactly the expected earnings; every click id
+    a redirect handed out stored once and counted once; every ledger check passing."""
+    assert sender.rejected == []
+    assert OrderEvent.objects.count() == len(events)
+    assert sender.accepted + sender.duplicates >= len(events)
+    assert_earnings(collabs, expected)
+
+    handed_out = set(clicker.click_ids)
+    assert len(handed_out) == len(clicker.click_ids)
+    stored = {str(c) for c in Click.objects.values_list("click_id", flat=True)}
+    assert stored == handed_out
+    assert sum(ClickDailyCount.objects.values_list("clicks", flat=True)) == len(handed_out)
+    assert sum(CampaignClickDay.objects.values_list("clicks", flat=True)) == len(handed_out)
+    call_command("check_ledger")  # exits 1 on any failure

@@ -168,10 +168,18 @@ def web_server_process(env: dict[str, str]) -> Iterator[tuple[str, Child]]:
 
 
 class PrivateRedis:
-    """A Redis server of this test's own, which the test may stop and start again."""
+    """A Redis server of this test's own, which the test may stop and start again.
 
-    def __init__(self) -> None:
+    `directory`: keep an append-only file there, fsynced before each answer
+    (`appendfsync always`), so that a server killed and started again comes back with every
+    write it acknowledged, as the click buffer's Redis must be deployed (README, "Services and
+    settings").
+    Without it the server keeps nothing, like the suite's own Redis.
+    """
+
+    def __init__(self, directory: Path | None = None) -> None:
         self.port = free_port()
+        self.directory = directory
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -179,21 +187,16 @@ class PrivateRedis:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self) -> None:
+        persistence = ["--appendonly", "no"]
+        if self.directory is not None:
+            persistence = ["--appendonly", "yes", "--appendfsync", "always",
+                           "--dir", str(self.directory)]  # fmt: skip
         self.process = subprocess.Popen(
-            [
-                "redis-server",
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ],
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             *persistence],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
-        )
+        )  # fmt: skip
 
         def up() -> bool:
             try:
