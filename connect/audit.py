@@ -4,7 +4,8 @@ Every money movement a person or Stripe causes (payout requested, approved, reje
 paid, failed, reversed), every approval, permission and key change is recorded here with its
 actor, time, object and before/after. The log is append-only: PostgreSQL refuses to update or
 delete its rows (migration `connect.0007_audit_append_only`); only detaching a deleted user
-from the entries they made is let through.
+from the entries they made is let through, and erasing a deleted person's personal data from
+the entries about them (`audit_personal_data_erase`, migration `connect.0008_audit_erasure`).
 
 Money movements from order processing (commissions, refunds, budget shares: thousands a
 second) are not repeated here: the ledger (`payouts.ledger`) is their own append-only record,
@@ -20,7 +21,7 @@ from typing import Any
 
 from django.apps import apps
 from django.contrib import admin
-from django.db import models
+from django.db import connection, models, transaction
 from django.db.models import Q
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -47,6 +48,61 @@ def audit_record(
         before=before or {},
         after=after or {},
     )
+
+
+# What erasure writes in place of a personal value; the only change the database lets through.
+ERASED = "[erased]"
+
+# The keys of entries about a person's own objects that hold personal data, by object type.
+# Everything else those entries record (statuses, amounts, flags, times) is not about the
+# person and stays.
+PERSONAL_KEYS: dict[str, frozenset[str]] = {
+    "connect.creatorprofile": frozenset(
+        {"handle", "display_name", "bio", "country", "languages", "avatar", "niches"}
+    ),
+    "payouts.payoutaccount": frozenset({"holder_name", "bic"}),
+    "connect.creatoraccesstoken": frozenset({"name"}),
+}
+# Invitations name the invited person's email address, whoever sent them.
+INVITATION_ACTION = "campaigns.brand_member.invited"
+
+
+def _erased(payload: dict[str, Any], keys: frozenset[str]) -> dict[str, Any]:
+    return {key: ERASED if key in keys and value not in ("", None) else value
+            for key, value in payload.items()}  # fmt: skip
+
+
+@transaction.atomic
+def audit_personal_data_erase(*, targets: dict[str, list[Any]], emails: list[str]) -> int:
+    """Erase personal data from the entries about a deleted person; return how many changed.
+
+    `targets`: the person's own objects by type (`{"connect.creatorprofile": [7]}`), whose
+    entries lose the values of `PERSONAL_KEYS`; `emails`: the addresses the person had,
+    erased from invitations sent to them. Each value becomes `ERASED`; the entry keeps its
+    time, actor, action, object and keys, so the log still shows what happened, and when.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL connect.audit_erasure = 'on'")
+    about = Q(pk__in=[])
+    for target_type, ids in targets.items():
+        if target_type in PERSONAL_KEYS and ids:
+            about |= Q(target_type=target_type, target_id__in=[str(pk) for pk in ids])
+    invited = Q(pk__in=[])
+    for email in emails:
+        invited |= Q(after__email__iexact=email)
+    entries = AuditEntry.objects.filter(about | (Q(action=INVITATION_ACTION) & invited))
+    changed = 0
+    for entry in entries.order_by("id").iterator(chunk_size=500):
+        keys = PERSONAL_KEYS.get(entry.target_type, frozenset())
+        if entry.action == INVITATION_ACTION:
+            keys = keys | {"email"}
+        before, after = _erased(entry.before, keys), _erased(entry.after, keys)
+        if (before, after) != (entry.before, entry.after):
+            AuditEntry.objects.filter(pk=entry.pk).update(before=before, after=after)
+            changed += 1
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL connect.audit_erasure = 'off'")
+    return changed
 
 
 def user_permissions_snapshot(user: User) -> dict[str, Any]:

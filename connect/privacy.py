@@ -12,7 +12,10 @@ by id, and that profile no longer holds anything personal. The payout account ke
 rail, Stripe account id and the IBAN's last four characters, which tie past payouts to
 the bank statements they appear on; the encrypted IBAN, BIC and holder name go. A bank
 payout keeps the holder name and last four it was sent to: that is the payment record
-itself. Audit entries stay as written (the log is append-only and is the security record).
+itself. Audit entries stay, with their time, actor, action and object (the log is the
+security record), but the personal values in those about the person (profile snapshots,
+the bank holder's name, token names, invitations to their address) are replaced by
+"[erased]" (`connect.audit.audit_personal_data_erase`).
 """
 
 from __future__ import annotations
@@ -34,9 +37,15 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from campaigns.models import BrandMembership, BrandRole, Collaboration, CollaborationStatus
+from campaigns.models import (
+    BrandInvitation,
+    BrandMembership,
+    BrandRole,
+    Collaboration,
+    CollaborationStatus,
+)
 from campaigns.tracking_cache import tracking_cache_forget
-from connect.audit import audit_record
+from connect.audit import audit_personal_data_erase, audit_record
 from connect.models import AuditEntry, CreatorAccessToken, CreatorProfile, SocialAccount, User
 from connect.money import from_minor
 from connect.secret_keys import secret_key_revoke
@@ -402,6 +411,13 @@ def user_account_delete(*, user: User) -> User:
     profile = CreatorProfile.objects.select_for_update().filter(user=user).first()
     _check_deletable(user, profile)
     now = timezone.now()
+    emails = sorted(
+        {user.email.lower()}
+        | {
+            e.lower()
+            for e in EmailAddress.objects.filter(user=user).values_list("email", flat=True)
+        }
+    )
     ended: list[int] = []
     if profile is not None:
         ended = _end_collaborations(profile, now)
@@ -420,6 +436,12 @@ def user_account_delete(*, user: User) -> User:
     user.is_superuser = False
     user.set_unusable_password()
     user.save()
+    # Invitations name the person too: they keep the deleted account's address instead.
+    invitations = Q(pk__in=[])
+    for email in emails:
+        invitations |= Q(email__iexact=email)
+    BrandInvitation.objects.filter(invitations).update(email=user.email)
+    erased = audit_personal_data_erase(targets=_own_objects(profile), emails=emails)
     user_id = user.pk
     transaction.on_commit(lambda: _sessions_delete(user_id))
     audit_record(
@@ -430,6 +452,22 @@ def user_account_delete(*, user: User) -> User:
             "creator_profile": profile.pk if profile is not None else None,
             "collaborations_ended": ended,
             "brand_memberships_removed": membership_count,
+            "audit_entries_erased": erased,
         },
     )
     return user
+
+
+def _own_objects(profile: CreatorProfile | None) -> dict[str, list[Any]]:
+    """The deleted person's objects whose audit entries hold personal data, by type."""
+    if profile is None:
+        return {}
+    return {
+        "connect.creatorprofile": [profile.pk],
+        "payouts.payoutaccount": list(
+            PayoutAccount.objects.filter(creator=profile).values_list("pk", flat=True)
+        ),
+        "connect.creatoraccesstoken": list(
+            CreatorAccessToken.objects.filter(creator=profile).values_list("pk", flat=True)
+        ),
+    }

@@ -685,6 +685,90 @@ def test_detaching_the_actor_while_changing_anything_else_is_refused() -> None:
     assert AuditEntry.objects.get(pk=entry.pk).actor_id == entry.actor_id
 
 
+def _personal_entry() -> AuditEntry:
+    return audit_record(
+        actor=staff_user(),
+        action="connect.creator_profile.updated",
+        target=CreatorProfileFactory(),
+        before={"handle": "ola", "country": "PL"},
+        after={"handle": "ola_creates", "country": "PL"},
+    )
+
+
+def _update_while_erasing(sql: str, *params: Any) -> None:
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL connect.audit_erasure = 'on'")
+        cursor.execute(sql, params)
+
+
+def test_erasure_may_only_replace_values_with_the_marker() -> None:
+    # given
+    entry = _personal_entry()
+
+    # when
+    _update_while_erasing(
+        "UPDATE connect_auditentry SET after = jsonb_set(after, '{handle}', '\"[erased]\"') "
+        "WHERE id = %s",
+        entry.pk,
+    )
+
+    # then
+    stored = AuditEntry.objects.get(pk=entry.pk)
+    assert stored.after == {"handle": "[erased]", "country": "PL"}
+    assert (stored.action, stored.actor_id, stored.created_at) == (
+        entry.action,
+        entry.actor_id,
+        entry.created_at,
+    )
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        # another value than the marker
+        "UPDATE connect_auditentry SET after = jsonb_set(after, '{handle}', '\"someone\"') "
+        "WHERE id = %s",
+        # a key dropped, or added
+        "UPDATE connect_auditentry SET after = after - 'handle' WHERE id = %s",
+        'UPDATE connect_auditentry SET after = after || \'{"x": "[erased]"}\' WHERE id = %s',
+        # anything beside the payload
+        "UPDATE connect_auditentry SET action = 'x', after = jsonb_set(after, '{handle}', "
+        "'\"[erased]\"') WHERE id = %s",
+        "DELETE FROM connect_auditentry WHERE id = %s",
+    ],
+)
+def test_erasure_refuses_every_other_change(sql: str) -> None:
+    # given
+    entry = _personal_entry()
+
+    # when
+    with pytest.raises(IntegrityError, match="append-only"):
+        _update_while_erasing(sql, entry.pk)
+
+    # then
+    assert AuditEntry.objects.get(pk=entry.pk).after == {"handle": "ola_creates", "country": "PL"}
+
+
+def test_without_the_erasure_setting_even_the_marker_is_refused() -> None:
+    # given
+    entry = _personal_entry()
+
+    # when
+    with (
+        pytest.raises(IntegrityError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(
+            "UPDATE connect_auditentry SET after = jsonb_set(after, '{handle}', "
+            "'\"[erased]\"') WHERE id = %s",
+            [entry.pk],
+        )
+
+    # then
+    assert AuditEntry.objects.get(pk=entry.pk).after["handle"] == "ola_creates"
+
+
 # --- the admin only reads ----------------------------------------------------------------------
 
 

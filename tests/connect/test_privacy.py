@@ -24,11 +24,13 @@ from django.utils import timezone
 from playwright.sync_api import Browser, Page, expect
 
 from campaigns import clicks, tasks
-from campaigns.models import BrandMembership, BrandRole, Campaign, Collaboration
+from campaigns.models import BrandInvitation, BrandMembership, BrandRole, Campaign, Collaboration
 from campaigns.models import CollaborationStatus as Status
+from campaigns.services.brands import brand_member_invite
 from connect import privacy
 from connect.models import AuditEntry, CreatorAccessToken, CreatorProfile, SocialAccount, User
 from connect.privacy import user_account_delete, user_data_export
+from connect.services import creator_profile_update
 from connect.tokens import creator_token_create
 from payouts import payout_services
 from payouts.models import Commission, LedgerEntry, Order, Payout, PayoutAccount, PayoutStatus
@@ -322,6 +324,68 @@ def test_deletion_erases_the_person_and_keeps_the_money_records(
     entry = AuditEntry.objects.get(action="connect.user.deleted")
     assert entry.target_id == str(user.pk) and entry.actor is None
     assert "ola" not in json.dumps([entry.before, entry.after])
+
+
+def test_deletion_erases_her_personal_data_from_the_audit_log_and_keeps_the_entries(
+    campaign: Campaign,
+) -> None:
+    # given entries about her profile, bank account, token and an invitation to her address,
+    # and entries about another creator
+    creator = seeded_creator("ola", campaign, "A-1")
+    other = seeded_creator("kuba", campaign, "B-1")
+    for profile in (creator, other):
+        creator_profile_update(
+            profile=profile,
+            actor=profile.user,
+            handle=f"{profile.handle}_creates",
+            display_name=f"{profile.handle.title()} Kowalska",
+            country="PL",
+            bio=f"Bio of {profile.handle}",
+        )
+    owner = BrandMembershipFactory(brand=campaign.brand).user
+    brand_member_invite(brand=campaign.brand, actor=owner, email="OLA@example.com", role="manager")
+    brand_member_invite(brand=campaign.brand, actor=owner, email="kuba@example.com", role="manager")
+    entries_before = dict(AuditEntry.objects.values_list("id", "action"))
+    others_before = [
+        (e.pk, e.before, e.after)
+        for e in AuditEntry.objects.order_by("id")
+        if "kuba" in str(e.after)
+    ]
+    assert others_before
+
+    # when
+    user_account_delete(user=creator.user)
+
+    # then no entry holds her name, handle, bio, address, bank holder or token name...
+    log = json.dumps([[e.before, e.after] for e in AuditEntry.objects.all()])
+    for personal in ("ola_creates", "Ola Kowalska", "Bio of ola", "ola@example.com",
+                     "OLA@example.com", "Holder ola", "Script of ola"):  # fmt: skip
+        assert personal.lower() not in log.lower(), personal
+    # ...but every entry is still there, with its action, and says what was erased
+    entries_after = dict(AuditEntry.objects.values_list("id", "action"))
+    assert {k: v for k, v in entries_after.items() if k in entries_before} == entries_before
+    updated = AuditEntry.objects.get(
+        action="connect.creator_profile.updated", target_id=str(creator.pk)
+    )
+    assert updated.after["handle"] == "[erased]" and updated.after["display_name"] == "[erased]"
+    assert updated.after["country"] == "[erased]"
+    assert updated.before["handle"] == "[erased]"
+    invitation = AuditEntry.objects.get(
+        action="campaigns.brand_member.invited", after__role="manager", after__email="[erased]"
+    )
+    assert invitation.actor_id == owner.pk
+    deleted = AuditEntry.objects.get(action="connect.user.deleted")
+    assert deleted.after["audit_entries_erased"] >= 4
+    # and the invitation row no longer names her either
+    assert not BrandInvitation.objects.filter(email__iexact="ola@example.com").exists()
+    assert BrandInvitation.objects.filter(email="kuba@example.com").exists()
+    # and another creator's entries are untouched
+    others_after = [
+        (e.pk, e.before, e.after)
+        for e in AuditEntry.objects.order_by("id")
+        if "kuba" in str(e.after)
+    ]
+    assert others_after == others_before
 
 
 def test_after_deletion_the_profile_is_gone_and_the_old_credentials_fail(
