@@ -169,6 +169,31 @@ def _client_ip(request: Request) -> str:
     return str(request.META.get("REMOTE_ADDR", ""))
 
 
+# Wrong brand API keys and wrong creator tokens from one address share one counter.
+WRONG_SECRETS_COUNTER = "api-key-failures"
+
+
+def wrong_secrets_refuse_if_too_many(request: Request) -> str:
+    """Raise Throttled (429, `Retry-After`) when the request's address has sent
+    `API_KEY_FAILURE_RATE_LIMIT` wrong keys or tokens in the window; return the address,
+    for `wrong_secret_count`."""
+    address = _client_ip(request)
+    rate = settings.API_KEY_FAILURE_RATE_LIMIT
+    failures = rate_window(WRONG_SECRETS_COUNTER, address, rate, hit=False)
+    if failures is not None and failures.full:
+        raise exceptions.Throttled(
+            wait=failures.retry_after,
+            detail=_("Too many wrong API keys from your address (the limit is %(rate)s).")
+            % {"rate": rate},
+        )
+    return address
+
+
+def wrong_secret_count(address: str) -> None:
+    """Count one wrong key or token from `address`."""
+    rate_window(WRONG_SECRETS_COUNTER, address, settings.API_KEY_FAILURE_RATE_LIMIT)
+
+
 # ---------------------------------------------------------------------------------------
 # DRF
 
@@ -198,7 +223,6 @@ class BrandApiKeyAuthentication(authentication.BaseAuthentication):
     """
 
     keyword = "Bearer"
-    failure_counter = "api-key-failures"
 
     def authenticate(self, request: Request) -> tuple[AnonymousUser, BrandApiKey] | None:
         credentials = bearer_credentials(
@@ -206,17 +230,10 @@ class BrandApiKeyAuthentication(authentication.BaseAuthentication):
         )
         if credentials is None or CREATOR_TOKEN.owns(credentials):
             return None
-        rate = settings.API_KEY_FAILURE_RATE_LIMIT
-        failures = rate_window(self.failure_counter, _client_ip(request), rate, hit=False)
-        if failures is not None and failures.full:
-            raise exceptions.Throttled(
-                wait=failures.retry_after,
-                detail=_("Too many wrong API keys from your address (the limit is %(rate)s).")
-                % {"rate": rate},
-            )
+        address = wrong_secrets_refuse_if_too_many(request)
         api_key = brand_api_key_authenticate(credentials)
         if api_key is None:
-            rate_window(self.failure_counter, _client_ip(request), rate)
+            wrong_secret_count(address)
             raise exceptions.AuthenticationFailed(
                 _("This API key is not valid: it is mistyped, unknown or revoked.")
             )

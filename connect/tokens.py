@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
@@ -22,7 +21,7 @@ from drf_spectacular.openapi import AutoSchema
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
-from campaigns.api_keys import BrandApiKeyAuthentication, rate_window
+from campaigns.api_keys import wrong_secret_count, wrong_secrets_refuse_if_too_many
 from connect.audit import audit_record
 from connect.models import CreatorAccessToken, CreatorProfile, User
 from connect.secret_keys import (
@@ -125,19 +124,10 @@ class CreatorTokenAuthentication(authentication.BaseAuthentication):
         )
         if credentials is None or not CREATOR_TOKEN.owns(credentials):
             return None
-        address = str(request.META.get("REMOTE_ADDR", ""))
-        counter = BrandApiKeyAuthentication.failure_counter
-        rate = settings.API_KEY_FAILURE_RATE_LIMIT
-        failures = rate_window(counter, address, rate, hit=False)
-        if failures is not None and failures.full:
-            raise exceptions.Throttled(
-                wait=failures.retry_after,
-                detail=_("Too many wrong API keys from your address (the limit is %(rate)s).")
-                % {"rate": rate},
-            )
+        address = wrong_secrets_refuse_if_too_many(request)
         token = creator_token_authenticate(credentials)
         if token is None:
-            rate_window(counter, address, rate)
+            wrong_secret_count(address)
         if token is None or not token.creator.user.is_active:
             raise exceptions.AuthenticationFailed(
                 _("This token is not valid: it is mistyped, unknown or revoked.")
