@@ -7,6 +7,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +18,7 @@ from django.db.models import Model
 from django.test import Client, RequestFactory
 from django.urls import reverse
 from django.utils import timezone
+from playwright.sync_api import Browser, Page, expect
 
 from campaigns.api_keys import brand_api_key_create, brand_api_key_revoke
 from campaigns.models import (
@@ -45,6 +47,7 @@ from campaigns.services import (
 )
 from connect.audit import audit_record
 from connect.models import AuditEntry, User
+from connect.privacy import user_account_delete
 from connect.services import creator_suspend, creator_unsuspend
 from connect.tokens import creator_token_create, creator_token_revoke
 from payouts import payout_services
@@ -62,7 +65,7 @@ from tests.campaigns.factories import (
     CampaignFactory,
     CollaborationFactory,
 )
-from tests.connect.factories import CreatorProfileFactory, UserFactory
+from tests.connect.factories import PASSWORD, CreatorProfileFactory, UserFactory
 from tests.payouts.factories import give_available
 
 pytestmark = pytest.mark.django_db
@@ -965,3 +968,53 @@ def test_the_staff_dashboard_and_navbar_link_the_audit_log() -> None:
     # then
     assert response.status_code == 200
     assert response.content.decode().count(f'href="{AUDIT}"') == 2
+
+
+# --- in the browser ---------------------------------------------------------------------------
+
+
+@pytest.mark.browser
+def test_staff_read_and_filter_the_audit_log_in_chromium(
+    live_server: Any, browser: Browser, screenshot: Callable[[Page, str], Path]
+) -> None:
+    # given a rejected payout, and a creator who deleted her account after setting her bank
+    creator = _bank_creator()
+    payout = payout_services.payout_request(creator=creator, currency="EUR", amount_minor=6_000)
+    staff = staff_user()
+    payout_services.payout_reject(payout=payout, actor=staff, reason="Fraud check.")
+    gone = _bank_creator()
+    user_account_delete(user=gone.user)
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("input[name=login]", staff.email)
+    page.fill("input[name=password]", PASSWORD)
+    page.get_by_role("button", name="Sign In").click()
+
+    # when staff open the log
+    page.goto(f"{live_server.url}{AUDIT}")
+
+    # then the newest entries show, the deleted creator's bank holder erased
+    expect(page.get_by_role("heading", name="Audit log")).to_be_visible()
+    bank_set = page.locator(
+        f"[data-audit-action='payouts.payout_account.bank_set']:has-text('#{gone.payout_account.pk}')"
+    )
+    expect(bank_set.locator("tr[data-field=holder_name] td[data-after]")).to_have_text("[erased]")
+    screenshot(page, "audit-log")
+
+    # when they filter on payouts
+    page.get_by_label("Action").fill("payouts.payout.")
+    page.get_by_role("button", name="Filter").click()
+
+    # then only the payout entries are left, with the rejection's diff and a link to it
+    rejected = page.locator("[data-audit-action='payouts.payout.rejected']")
+    expect(rejected).to_have_count(1)
+    expect(rejected.locator("tr[data-field=reason] td[data-after]")).to_have_text("Fraud check.")
+    actions = page.locator("[data-audit-entry]").evaluate_all(
+        "els => els.map(e => e.dataset.auditAction)"
+    )
+    assert actions and all(a.startswith("payouts.payout.") for a in actions)
+    screenshot(page, "audit-log-filtered")
+    rejected.get_by_role("link", name=f"payouts.payout #{payout.pk}").click()
+    expect(page).to_have_url(f"{live_server.url}/staff/payouts/{payout.pk}/")
+    context.close()
