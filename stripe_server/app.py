@@ -1,6 +1,10 @@
 """WSGI app: the Stripe API subset (accounts, account links, transfers, reversals, balance,
 payouts, events), its onboarding page, signed webhooks and /_control/ endpoints for tests.
 
+A deleted connected account is gone as it is at Stripe: not found by id, not listed, no
+transfers to it, no requests on its behalf. Its balances stay behind (at zero, since deleting
+refuses any other balance) so that a payout still on its way settles as before.
+
 Only the standard library is used. All state sits in one `State` behind one lock; webhooks are
 delivered by a background thread, outside the lock, in the order the events were made. Another
 thread pays out connected accounts' payouts once they have been pending for
@@ -388,6 +392,7 @@ class App:
             ("POST", r"/v1/accounts", self.accounts_create),
             ("GET", r"/v1/accounts/(acct_\w+)", self.accounts_retrieve),
             ("POST", r"/v1/accounts/(acct_\w+)", self.accounts_update),
+            ("DELETE", r"/v1/accounts/(acct_\w+)", self.accounts_delete),
             ("POST", r"/v1/account_links", self.account_links_create),
             ("GET", r"/v1/transfers", self.transfers_list),
             ("POST", r"/v1/transfers", self.transfers_create),
@@ -501,7 +506,7 @@ class App:
     def idempotent(self, request: Request, handler: Handler, match: re.Match[str]) -> Response:
         key = request.headers.get("idempotency-key")
         with self.state.lock:
-            if request.method != "POST" or not key:
+            if request.method not in ("POST", "DELETE") or not key:
                 return handler(request, match)
             scope = (request.account or "", key)
             fingerprint = [request.method, request.path, sorted(parse_qsl(request.raw_body))]
@@ -680,6 +685,31 @@ class App:
                 request=request.event_request,
             )
         return Response(200, public(account))
+
+    def accounts_delete(self, request: Request, match: re.Match[str]) -> Response:
+        """Delete a connected account, as Stripe does in live mode for accounts whose negative
+        balances the platform is liable for (Express, Custom): only once every balance is zero.
+        (Stripe's test mode deletes at any time; this server answers as live mode does, so that
+        the refusal can be tested.)
+
+        The balances of this server are the available ones (nothing is ever pending), in
+        every currency the account has held; a negative one (more reversed than transferred)
+        refuses as well as a positive one.
+        """
+        account = self.account(match[1])
+        check_known(request.params, [])
+        balances = self.state.account_balances.get(account["id"], {})
+        left = {currency: amount for currency, amount in sorted(balances.items()) if amount}
+        if left:
+            amounts = ", ".join(f"{amount} {currency}" for currency, amount in left.items())
+            raise StripeError(
+                400,
+                f"The account {account['id']} cannot be deleted while its balance is not zero "
+                f"(available: {amounts}). Pay the balance out or reverse the transfers first.",
+                saved=True,
+            )
+        del self.state.accounts[account["id"]]
+        return Response(200, {"id": account["id"], "object": "account", "deleted": True})
 
     def account_links_create(self, request: Request, match: re.Match[str]) -> Response:
         p = request.params
@@ -893,6 +923,13 @@ class App:
                 f"Transfer {transfer['id']} has only {remaining} left to reverse, "
                 f"you requested {amount}.",
                 param="amount",
+            )
+        if transfer["destination"] not in self.state.accounts:
+            raise StripeError(
+                400,
+                f"The account {transfer['destination']} has been deleted, so this transfer "
+                "cannot be reversed.",
+                saved=True,
             )
         currency = transfer["currency"]
         balances = self.state.account_balances[transfer["destination"]]
