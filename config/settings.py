@@ -352,6 +352,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "payouts.payouts_reconcile",
         "schedule": crontab(minute=30, hour=os.environ.get("PAYOUT_RECONCILE_HOUR", "3")),
     },
+    "payout-accounts-stripe-close-sweep": {
+        "task": "payouts.payout_accounts_stripe_close_sweep",
+        "schedule": crontab(minute=45, hour=4),
+    },
 }
 
 # Avatars: what we accept and what we store.

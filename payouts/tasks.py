@@ -8,10 +8,11 @@ events unprocessed in PostgreSQL, where the sweeper (beat, every 30 s) finds the
 
 from __future__ import annotations
 
+import stripe
 from celery import Task, shared_task
 from django.db import OperationalError
 
-from payouts import payout_services, processing
+from payouts import payout_services, processing, stripe_accounts
 
 
 @shared_task(
@@ -91,6 +92,40 @@ def payouts_send_sweep() -> int:
     due = payout_services.payouts_due_for_sending()
     for payout_id in due:
         payout_send.delay(payout_id)
+    return len(due)
+
+
+@shared_task(
+    name="payouts.payout_account_stripe_close",
+    acks_late=True,
+    ignore_result=True,
+    autoretry_for=(
+        OperationalError,
+        stripe.APIConnectionError,
+        stripe.APIError,
+        stripe.RateLimitError,
+    ),
+    retry_backoff=60,  # waits of up to 1, 2, 4, 8, 10 minutes; then the daily sweep
+    max_retries=5,
+)
+def payout_account_stripe_close(payout_account_id: int) -> str:
+    """Close a deleted creator's Stripe connected account (sent when the deletion commits)."""
+    return stripe_accounts.payout_account_close_at_stripe(payout_account_id=payout_account_id).value
+
+
+@shared_task(
+    name="payouts.payout_accounts_stripe_close_sweep",
+    acks_late=True,
+    ignore_result=True,
+    max_retries=0,
+    expires=3600,
+)
+def payout_accounts_stripe_close_sweep() -> int:
+    """Daily: enqueue closing the connected accounts of deleted creators still open at Stripe
+    (a lost message, retries run out, a refusal such as a balance left on the account)."""
+    due = stripe_accounts.payout_accounts_due_for_stripe_close()
+    for payout_account_id in due:
+        payout_account_stripe_close.delay(payout_account_id)
     return len(due)
 
 

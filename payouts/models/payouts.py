@@ -49,6 +49,12 @@ class PayoutAccount(models.Model):
     stripe_requirements_due = ArrayField(models.CharField(max_length=100), default=list, blank=True)
     stripe_disabled_reason = models.CharField(max_length=100, blank=True)
     stripe_synced_at = models.DateTimeField(null=True, blank=True)
+    # Closing the connected account at Stripe once the creator has deleted their account
+    # (`payouts.stripe_accounts`): asked for in the deletion's transaction, done when Stripe
+    # deleted it (or no longer knows it); the last refusal or failure, for staff, until then.
+    stripe_close_requested_at = models.DateTimeField(null=True, blank=True)
+    stripe_closed_at = models.DateTimeField(null=True, blank=True)
+    stripe_close_error = models.TextField(blank=True)
 
     bank_holder_name = models.CharField(_("account holder"), max_length=140, blank=True)
     bank_iban_encrypted = models.TextField(blank=True)
@@ -67,6 +73,14 @@ class PayoutAccount(models.Model):
                 fields=["stripe_account_id"],
                 condition=~Q(stripe_account_id=""),
                 name="payout_account_stripe_unique",
+            ),
+        ]
+        indexes: ClassVar[list[models.Index]] = [
+            # The daily sweep reads the few accounts still to close, never the whole table.
+            models.Index(
+                fields=["stripe_close_requested_at"],
+                condition=Q(stripe_close_requested_at__isnull=False, stripe_closed_at__isnull=True),
+                name="payout_account_close_due",
             ),
         ]
 
