@@ -10,7 +10,9 @@ Deleting an account erases or anonymises the person and keeps the money records 
 requires (orders, commissions, ledger entries, payouts): they point at the creator profile
 by id, and that profile no longer holds anything personal. The payout account keeps its
 rail, Stripe account id and the IBAN's last four characters, which tie past payouts to
-the bank statements they appear on; the encrypted IBAN, BIC and holder name go. A bank
+the bank statements they appear on; the encrypted IBAN, BIC and holder name go, and the
+Stripe connected account is closed at Stripe once the deletion commits
+(`payouts.stripe_accounts`). A bank
 payout keeps the holder name and last four it was sent to: that is the payment record
 itself. Audit entries stay, with their time, actor, action and object (the log is the
 security record), but the personal values in those about the person (profile snapshots,
@@ -50,6 +52,7 @@ from connect.models import AuditEntry, CreatorAccessToken, CreatorProfile, Socia
 from connect.money import from_minor
 from connect.secret_keys import secret_key_revoke
 from payouts.models import OPEN_PAYOUT_STATUSES, Commission, Payout, PayoutAccount
+from payouts.stripe_accounts import stripe_account_close_after_deletion
 
 EXPORT_FORMAT = "connect-user-data/1"
 # Rows per round trip of the export's server-side cursors.
@@ -422,6 +425,7 @@ def user_account_delete(*, user: User) -> User:
     if profile is not None:
         ended = _end_collaborations(profile, now)
         _anonymise_profile(profile)
+        stripe_account_close_after_deletion(creator=profile)
     memberships = BrandMembership.objects.filter(user=user)
     membership_count = memberships.count()
     memberships.delete()

@@ -828,6 +828,8 @@ def payout_bank_mark_failed(*, payout: Payout, actor: User, reason: str) -> Payo
 def payouts_automatic_run() -> int:
     """Request a payout for every creator with a ready account, no open payout in the
     currency and an available balance at or above the currency's minimum. Returns how many.
+    A deleted account's payout account is never ready: its IBAN is erased, and its Stripe
+    account is being closed.
 
     One query finds the candidates (balances join accounts); each request is its own
     transaction, so one creator's problem does not stop the run, and a second run the same
@@ -844,7 +846,7 @@ def payouts_automatic_run() -> int:
             WHERE a.kind = %s AND b.balance_minor > 0 AND c.suspended_at IS NULL
               AND (
                 (pa.rail = 'stripe' AND pa.stripe_payouts_enabled AND pa.stripe_transfers_active
-                 AND pa.stripe_account_id <> '')
+                 AND pa.stripe_account_id <> '' AND pa.stripe_close_requested_at IS NULL)
                 OR (pa.rail = 'bank' AND pa.bank_iban_encrypted <> '' AND a.currency = ANY(%s))
               )
               AND NOT EXISTS (

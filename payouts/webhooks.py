@@ -81,7 +81,14 @@ def _object_id(event: stripe.Event) -> str:
 
 
 def _account_updated(event: stripe.Event, client: stripe.StripeClient) -> str:
-    account = client.v1.accounts.retrieve(_object_id(event))
+    try:
+        account = client.v1.accounts.retrieve(_object_id(event))
+    except stripe.InvalidRequestError as error:
+        if error.code != "resource_missing":
+            raise
+        # Closed at Stripe since (a deleted creator's account): nothing left to sync, and a
+        # 5xx would only make Stripe send the event again and again.
+        return "account gone"
     synced = stripe_account_sync(account=account)
     return "synced" if synced is not None else "unknown account"
 

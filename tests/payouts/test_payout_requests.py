@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import close_old_connections, connection
 
 from connect.models import AuditEntry
+from connect.privacy import user_account_delete
 from payouts import payout_services
 from payouts.models import Payout, PayoutAccount, PayoutOrigin, PayoutRail, PayoutStatus
 from tests.connect.factories import CreatorProfileFactory
@@ -207,3 +208,21 @@ def test_the_automatic_run_requests_for_every_ready_creator_once(
     }
     assert balances(too_little)["available"] == 4_000
     assert_ledger_ok()
+
+
+def test_the_automatic_run_pays_no_creator_who_deleted_their_account(
+    stripe_server: StripeServer,
+) -> None:
+    # given a creator with a ready Stripe account and money available, who deletes her
+    # account (the close at Stripe has not happened yet)
+    gone = stripe_ready_creator(stripe_server, available_minor=7_000)
+    stays = stripe_ready_creator(stripe_server, available_minor=8_000)
+    user_account_delete(user=gone.user)
+
+    # when
+    made = payout_services.payouts_automatic_run()
+
+    # then
+    assert made == 1
+    assert list(Payout.objects.values_list("creator_id", flat=True)) == [stays.pk]
+    assert balances(gone)["available"] == 7_000

@@ -18,7 +18,8 @@ from django.db import connection, transaction
 from kombu.exceptions import OperationalError as KombuOperationalError
 
 from config.celery import app as celery_app
-from connect.models import AuditEntry, CreatorProfile, User
+from connect.models import AuditEntry, CreatorProfile
+from connect.privacy import user_account_delete
 from payouts import payout_services, tasks
 from payouts.models import PayoutAccount, PayoutStatus
 from payouts.payout_accounts import bank_account_set
@@ -63,14 +64,8 @@ def work_off(broker: redis.Redis) -> list[str]:
 
 
 def delete_creator(creator: CreatorProfile) -> None:
-    """The part of an account deletion that concerns the payout account: in one transaction,
-    the user and profile are locked, the user deactivated and the close asked for."""
-    with transaction.atomic():
-        user = User.objects.select_for_update().get(pk=creator.user_id)
-        CreatorProfile.objects.select_for_update().get(pk=creator.pk)
-        user.is_active = False
-        user.save(update_fields=["is_active"])
-        stripe_account_close_after_deletion(creator=creator)
+    """The creator deletes their Connect account (`connect.privacy.user_account_delete`)."""
+    user_account_delete(user=creator.user)
 
 
 def open_at_stripe(server: StripeServer, account_id: str) -> bool:
@@ -417,12 +412,12 @@ def test_a_creator_who_never_connected_stripe_needs_nothing(
     without = CreatorProfileFactory()
 
     # when: both delete their accounts
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+    with django_capture_on_commit_callbacks(execute=True):
         delete_creator(by_bank)
         delete_creator(without)
 
     # then: nothing to close, nothing asked, nothing sent
-    assert callbacks == [] and queued(broker) == []
+    assert queued(broker) == []
     assert PayoutAccount.objects.get(creator=by_bank).stripe_close_requested_at is None
     assert payout_accounts_due_for_stripe_close() == []
     assert tasks.payout_accounts_stripe_close_sweep() == 0

@@ -80,6 +80,26 @@ def test_account_updated_syncs_the_payout_account_from_stripe(
     assert payout_account.ready and payout_account.stripe_requirements_due == []
 
 
+def test_account_updated_for_an_account_closed_since_is_acknowledged(
+    client: Client, stripe_server: StripeServer
+) -> None:
+    # given an account.updated whose account has been deleted at Stripe since (a creator
+    # who deleted her Connect account)
+    creator = CreatorProfileFactory()
+    account = stripe_server.client().v1.accounts.create(params={"country": "DE"})
+    PayoutAccount.objects.create(creator=creator, rail="stripe", stripe_account_id=account.id)
+    stripe_server.control(f"accounts/{account.id}", complete="true")
+    event = last_event(stripe_server, "account.updated")
+    stripe_server.client().v1.accounts.delete(account.id)
+
+    # when
+    answer = deliver(client, event)
+
+    # then it is answered 200, so Stripe stops sending it, and nothing was synced
+    assert answer.status_code == 200 and answer.json()["outcome"] == "account gone"
+    assert not PayoutAccount.objects.get(creator=creator).stripe_payouts_enabled
+
+
 @pytest.mark.parametrize(
     ("case", "kwargs"),
     [
