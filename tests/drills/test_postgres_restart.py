@@ -33,7 +33,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_a_postgresql_crash_under_traffic_loses_and_doubles_nothing(
-    shop: tuple[Any, str, list[Collaboration]],
+    shop: tuple[Any, str, list[Collaboration]], click_table: None
 ) -> None:
     _brand, key, collabs = shop
     events, expected = orders(collabs, 900, seed=7, prefix="PG")

@@ -128,7 +128,8 @@ def assert_nothing_lost_or_doubled(
 
     handed_out = set(clicker.click_ids)
     assert len(handed_out) == len(clicker.click_ids)
-    stored = {str(c) for c in Click.objects.values_list("click_id", flat=True)}
+    ours = Click.objects.filter(collaboration__in=collabs)
+    stored = {str(c) for c in ours.values_list("click_id", flat=True)}
     assert stored == handed_out
     assert sum(ClickDailyCount.objects.values_list("clicks", flat=True)) == len(handed_out)
     assert sum(CampaignClickDay.objects.values_list("clicks", flat=True)) == len(handed_out)
