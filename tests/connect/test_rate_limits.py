@@ -147,64 +147,30 @@ def wrong(secret: str) -> str:
     return secret[:-4] + ("aaaa" if not secret.endswith("aaaa") else "bbbb")
 
 
-def test_wrong_api_keys_from_one_address_are_throttled(
-    client: Client, settings: Any, key: str
-) -> None:
-    # given
-    settings.API_KEY_FAILURE_RATE_LIMIT = "3/h"
-
-    # when
-    failures = [read(client, wrong(key)).status_code for _ in range(3)]
-    after_wrong = read(client, wrong(key))
-    after_right = read(client, key)
-
-    # then: three 401s, then 429 for any key from that address, the right one included
-    assert failures == [401, 401, 401]
-    assert after_wrong.status_code == 429
-    assert after_right.status_code == 429
-    assert 1 <= int(after_right["Retry-After"]) <= 3600
-    assert after_right.json() == {
-        "code": "throttled",
-        "errors": {
-            "detail": [
-                "Too many wrong API keys from your address (the limit is 3/h). "
-                f"Expected available in {after_right['Retry-After']} seconds."
-            ]
-        },
-    }
-    # another address is not affected
-    assert read(client, key, address="198.51.100.9").status_code == 200
-
-
-def test_right_api_keys_do_not_count_as_failures(client: Client, settings: Any, key: str) -> None:
-    # given
-    settings.API_KEY_FAILURE_RATE_LIMIT = "2/h"
-
-    # when
-    statuses = [read(client, key).status_code for _ in range(5)]
-
-    # then
-    assert statuses == [200] * 5
-
-
 @pytest.fixture
 def creator_token() -> str:
     creator = CreatorProfileFactory()
     return creator_token_create(creator=creator, actor=creator.user, name="Sheet")[1]
 
 
-def test_wrong_creator_tokens_from_one_address_are_throttled(
-    client: Client, settings: Any, creator_token: str
+@pytest.fixture(params=["key", "creator_token"])
+def secret(request: pytest.FixtureRequest) -> str:
+    """A right secret of each kind: a brand API key, then a creator token."""
+    return str(request.getfixturevalue(request.param))
+
+
+def test_wrong_secrets_from_one_address_are_throttled(
+    client: Client, settings: Any, secret: str
 ) -> None:
     # given
     settings.API_KEY_FAILURE_RATE_LIMIT = "3/h"
 
     # when
-    failures = [read(client, wrong(creator_token)).status_code for _ in range(3)]
-    after_wrong = read(client, wrong(creator_token))
-    after_right = read(client, creator_token)
+    failures = [read(client, wrong(secret)).status_code for _ in range(3)]
+    after_wrong = read(client, wrong(secret))
+    after_right = read(client, secret)
 
-    # then: three 401s, then 429 for any token from that address, the right one included
+    # then: three 401s, then 429 for any secret from that address, the right one included
     assert failures == [401, 401, 401]
     assert after_wrong.status_code == 429
     assert after_right.status_code == 429
@@ -219,7 +185,18 @@ def test_wrong_creator_tokens_from_one_address_are_throttled(
         },
     }
     # another address is not affected
-    assert read(client, creator_token, address="198.51.100.9").status_code == 200
+    assert read(client, secret, address="198.51.100.9").status_code == 200
+
+
+def test_right_secrets_do_not_count_as_failures(client: Client, settings: Any, secret: str) -> None:
+    # given
+    settings.API_KEY_FAILURE_RATE_LIMIT = "2/h"
+
+    # when
+    statuses = [read(client, secret).status_code for _ in range(5)]
+
+    # then
+    assert statuses == [200] * 5
 
 
 def test_wrong_creator_tokens_and_wrong_api_keys_share_one_limit(
@@ -238,19 +215,6 @@ def test_wrong_creator_tokens_and_wrong_api_keys_share_one_limit(
     assert failures == [401, 401, 401, 401]
     assert key_after.status_code == 429
     assert token_after.status_code == 429
-
-
-def test_right_creator_tokens_do_not_count_as_failures(
-    client: Client, settings: Any, creator_token: str
-) -> None:
-    # given
-    settings.API_KEY_FAILURE_RATE_LIMIT = "2/h"
-
-    # when
-    statuses = [read(client, creator_token).status_code for _ in range(5)]
-
-    # then
-    assert statuses == [200] * 5
 
 
 # ---------------------------------------------------------------------------------------
