@@ -7,7 +7,7 @@ import datetime as dt
 import time
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Final, cast
+from typing import Any, Final, cast
 
 import redis
 from django.utils import timezone
@@ -230,6 +230,9 @@ class ClickFlushLag:
     processing: int = 0
     flushes: int = 0
     oldest_claim_at: dt.datetime | None = None
+    # Whether that Redis writes an append-only file, so that a restart keeps the waiting
+    # clicks (README, "Services and settings"); None when it does not say.
+    on_disk: bool | None = None
 
     @property
     def oldest_claim_seconds(self) -> int | None:
@@ -247,8 +250,10 @@ def click_flush_lag() -> ClickFlushLag:
             list[tuple[bytes, float]],
             click_buffer().zrange(PROCESSING_SET_KEY, 0, 0, withscores=True),
         )
+        persistence = cast(dict[str, Any], click_buffer().info("persistence"))
     except redis.RedisError:
         return ClickFlushLag(available=False)
+    aof = persistence.get("aof_enabled")
     oldest_at = None
     if oldest:
         _token, started = oldest[0]
@@ -259,4 +264,5 @@ def click_flush_lag() -> ClickFlushLag:
         processing=int(backlog["processing"]),
         flushes=int(backlog["flushes"]),
         oldest_claim_at=oldest_at,
+        on_disk=None if aof is None else bool(int(aof)),
     )

@@ -5,6 +5,7 @@ in PostgreSQL and in the click buffer. Staff only."""
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -31,6 +32,7 @@ from tests.connect.factories import UserFactory
 from tests.dashboards.expected import figure, platform_ledger, section
 from tests.dashboards.scenario import HOUR, Marketplace, ingest, order_paid, signed_in, store_clicks
 from tests.payouts.pipeline import event
+from tests.payouts.workers import PrivateRedis
 
 pytestmark = pytest.mark.django_db
 
@@ -232,6 +234,40 @@ def test_an_unreachable_click_buffer_is_said_plainly(market: Marketplace, settin
     assert response.status_code == 200
     assert response.context["click_lag"].available is False
     assert "The click buffer's Redis does not answer." in response.content.decode()
+
+
+def test_a_click_buffer_that_keeps_nothing_on_disk_is_flagged(market: Marketplace) -> None:
+    # given: the suite's Redis, which runs without an append-only file
+
+    # when
+    response = signed_in(market.staff).get("/staff/")
+
+    # then
+    assert response.context["click_lag"].on_disk is False
+    assert figure(response.content.decode(), "clicks_on_disk") == (
+        "This Redis keeps nothing on disk: a restart would lose the clicks waiting in it. "
+        "Turn on its append-only file."
+    )
+
+
+def test_a_click_buffer_with_an_append_only_file_says_so(
+    market: Marketplace, settings: Any, tmp_path: Path
+) -> None:
+    # given: the click buffer on a Redis of its own, deployed as the README says
+    server = PrivateRedis(directory=tmp_path)
+    server.start()
+    settings.CLICK_BUFFER_REDIS_URL = server.url
+    try:
+        # when
+        response = signed_in(market.staff).get("/staff/")
+    finally:
+        server.stop()
+
+    # then
+    assert response.context["click_lag"].on_disk is True
+    assert figure(response.content.decode(), "clicks_on_disk") == (
+        "Waiting clicks are kept on disk (append-only file)."
+    )
 
 
 def test_only_staff_see_the_overview() -> None:
