@@ -26,8 +26,19 @@ from tests.payouts.workers import free_port, wait_for
 
 
 def _bindir() -> Path:
-    found = subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True, check=True)
-    return Path(found.stdout.strip())
+    """Where the server's programs (initdb, pg_ctl) are: Debian keeps them out of PATH, under
+    /usr/lib/postgresql/<version>/bin; pg_config names the folder when it is installed."""
+    if shutil.which("pg_config"):
+        found = subprocess.run(
+            ["pg_config", "--bindir"], capture_output=True, text=True, check=False
+        )
+        if found.returncode == 0 and (Path(found.stdout.strip()) / "initdb").exists():
+            return Path(found.stdout.strip())
+    versions = sorted(
+        Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parts[-3])
+    )
+    assert versions, "no PostgreSQL server programs (initdb) on this machine"
+    return versions[-1].parent
 
 
 class PrivatePostgres:
