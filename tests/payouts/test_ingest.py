@@ -444,7 +444,7 @@ def test_too_many_requests_per_key_is_a_429_with_retry_after(
         "errors": {
             "detail": [
                 "Too many requests with this API key (the limit is 2/m). "
-                f"Expected available in {retry_after} seconds."
+                f"Expected available in {retry_after} second{'' if retry_after == 1 else 's'}."
             ]
         },
     }
