@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from connect.models import CreatorProfile
 from payouts import payout_services
 from payouts.models import Payout, PayoutAccount, PayoutStatus, StripeWebhookEvent
 from stripe_server.app import sign_payload
@@ -64,13 +65,20 @@ def sent_payout(server: StripeServer, amount: int = 10_000) -> Payout:
     return payout
 
 
+def onboarded_creator(server: StripeServer) -> tuple[CreatorProfile, str]:
+    """A creator whose connected account has just finished onboarding (an account.updated
+    waits at the server); returns the creator and the account id."""
+    creator: CreatorProfile = CreatorProfileFactory()
+    account = server.client().v1.accounts.create(params={"country": "DE"})
+    PayoutAccount.objects.create(creator=creator, rail="stripe", stripe_account_id=account.id)
+    server.control(f"accounts/{account.id}", complete="true")
+    return creator, account.id
+
+
 def test_account_updated_syncs_the_payout_account_from_stripe(
     client: Client, stripe_server: StripeServer
 ) -> None:
-    creator = CreatorProfileFactory()
-    account = stripe_server.client().v1.accounts.create(params={"country": "DE"})
-    PayoutAccount.objects.create(creator=creator, rail="stripe", stripe_account_id=account.id)
-    stripe_server.control(f"accounts/{account.id}", complete="true")
+    creator, _account_id = onboarded_creator(stripe_server)
 
     answer = deliver(client, last_event(stripe_server, "account.updated"))
 
@@ -85,12 +93,9 @@ def test_account_updated_for_an_account_closed_since_is_acknowledged(
 ) -> None:
     # given an account.updated whose account has been deleted at Stripe since (a creator
     # who deleted her Connect account)
-    creator = CreatorProfileFactory()
-    account = stripe_server.client().v1.accounts.create(params={"country": "DE"})
-    PayoutAccount.objects.create(creator=creator, rail="stripe", stripe_account_id=account.id)
-    stripe_server.control(f"accounts/{account.id}", complete="true")
+    creator, account_id = onboarded_creator(stripe_server)
     event = last_event(stripe_server, "account.updated")
-    stripe_server.client().v1.accounts.delete(account.id)
+    stripe_server.client().v1.accounts.delete(account_id)
 
     # when
     answer = deliver(client, event)
