@@ -6,6 +6,7 @@ where another brand's object is a 404, the one error shape, cursor pages).
 
 from __future__ import annotations
 
+import abc
 from typing import Any
 
 from django.conf import settings
@@ -190,7 +191,7 @@ class CampaignInvitationsApi(BrandApiView):
         return Response(output.data, status=status.HTTP_201_CREATED)
 
 
-class _CollaborationActionApi(BrandApiView):
+class _CollaborationActionApi(BrandApiView, metaclass=abc.ABCMeta):
     """A POST that moves one of the member's collaborations through a service: find it
     (404 outside the member's brands), validate `InputSerializer`, `act`, answer the
     collaboration as it is now."""
@@ -198,8 +199,9 @@ class _CollaborationActionApi(BrandApiView):
     InputSerializer: type[serializers.Serializer]
     OutputSerializer = CollaborationOutputSerializer
 
+    @abc.abstractmethod
     def act(self, collaboration: Collaboration, data: dict[str, Any], actor: User) -> Collaboration:
-        raise NotImplementedError
+        """Call the service this endpoint stands for, with the validated input."""
 
     def respond(self, request: Request, collaboration_id: int) -> Response:
         collaboration = _member_collaboration_or_404(request.user, collaboration_id)
