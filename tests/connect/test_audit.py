@@ -59,13 +59,14 @@ from payouts.models import (
 )
 from payouts.payout_accounts import bank_account_set, payout_rail_set
 from payouts.reconciliation_actions import reconciliation_difference_resolve
+from tests.browser import signed_in_page
 from tests.campaigns.factories import (
     BrandFactory,
     BrandMembershipFactory,
     CampaignFactory,
     CollaborationFactory,
 )
-from tests.connect.factories import PASSWORD, CreatorProfileFactory, UserFactory
+from tests.connect.factories import CreatorProfileFactory, UserFactory
 from tests.payouts.factories import give_available
 
 pytestmark = pytest.mark.django_db
@@ -984,12 +985,7 @@ def test_staff_read_and_filter_the_audit_log_in_chromium(
     payout_services.payout_reject(payout=payout, actor=staff, reason="Fraud check.")
     gone = _bank_creator()
     user_account_delete(user=gone.user)
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=login]", staff.email)
-    page.fill("input[name=password]", PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
+    page = signed_in_page(browser, live_server.url, staff.email)
 
     # when staff open the log
     page.goto(f"{live_server.url}{AUDIT}")
@@ -1017,4 +1013,4 @@ def test_staff_read_and_filter_the_audit_log_in_chromium(
     screenshot(page, "audit-log-filtered")
     rejected.get_by_role("link", name=f"payouts.payout #{payout.pk}").click()
     expect(page).to_have_url(f"{live_server.url}/staff/payouts/{payout.pk}/")
-    context.close()
+    page.context.close()

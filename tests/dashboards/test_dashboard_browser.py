@@ -11,21 +11,10 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.connect.factories import PASSWORD
+from tests.browser import signed_in_page
 from tests.dashboards.scenario import build_marketplace
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def signed_in(browser: Browser, base_url: str, email: str) -> Page:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.goto(f"{base_url}/accounts/login/")
-    page.fill("input[name=login]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
-    expect(page.get_by_role("button", name="Sign In")).to_have_count(0)
-    return page
 
 
 def test_the_creator_brand_and_staff_dashboards_show_their_figures_and_charts(
@@ -40,7 +29,7 @@ def test_the_creator_brand_and_staff_dashboards_show_their_figures_and_charts(
     base = live_server.url
 
     # the creator opens her earnings from the navigation
-    page = signed_in(browser, base, market.ola.user.email)
+    page = signed_in_page(browser, base, market.ola.user.email)
     page.get_by_role("link", name="Earnings", exact=True).click()
     expect(page.get_by_role("heading", name="Earnings", exact=True)).to_be_visible()
     money = page.locator("[data-money=EUR]")
@@ -55,7 +44,7 @@ def test_the_creator_brand_and_staff_dashboards_show_their_figures_and_charts(
     screenshot(page, "creator-commissions")
 
     # the brand owner opens the dashboard from the brand's tabs
-    page = signed_in(browser, base, market.moda_owner.email)
+    page = signed_in_page(browser, base, market.moda_owner.email)
     page.goto(f"{base}/brand/")
     page.get_by_role("link", name="Dashboard", exact=True).click()
     expect(page.get_by_role("heading", name="Dashboard", exact=True)).to_be_visible()
@@ -67,7 +56,7 @@ def test_the_creator_brand_and_staff_dashboards_show_their_figures_and_charts(
     screenshot(page, "brand-dashboard")
 
     # staff open the platform overview
-    page = signed_in(browser, base, market.staff.email)
+    page = signed_in_page(browser, base, market.staff.email)
     page.get_by_role("link", name="Platform", exact=True).click()
     expect(page.get_by_role("heading", name="Platform overview")).to_be_visible()
     expect(page.locator("tr[data-currency=EUR] [data-figure=paid_out]")).to_have_text("€50.00")

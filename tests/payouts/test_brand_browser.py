@@ -14,22 +14,12 @@ from playwright.sync_api import Browser, Page, expect
 from payouts.models import CsvUpload, CsvUploadStatus, OrderEvent
 from payouts.processing import order_events_process_all
 from payouts.tasks_csv import csv_upload_process
+from tests.browser import signed_in_page
 from tests.campaigns.factories import BrandMembershipFactory, CampaignFactory, CollaborationFactory
-from tests.connect.factories import PASSWORD, CreatorProfileFactory
+from tests.connect.factories import CreatorProfileFactory
 from tests.payouts.pipeline import yesterday
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def _signed_in(browser: Browser, base_url: str, email: str) -> Page:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.goto(f"{base_url}/accounts/login/")
-    page.fill("input[name=login]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
-    expect(page.get_by_role("button", name="Sign In")).to_have_count(0)
-    return page
 
 
 def test_a_brand_uploads_a_csv_sees_the_preview_imports_it_and_reads_the_log(
@@ -49,7 +39,7 @@ def test_a_brand_uploads_a_csv_sees_the_preview_imports_it_and_reads_the_log(
         f"evt_4,order.paid,A-1003,{occurred},49.00,EUR,NOCODE,\n"
     )
     base = live_server.url
-    page = _signed_in(browser, base, owner.email)
+    page = signed_in_page(browser, base, owner.email)
 
     # when: the owner opens the CSV upload from the integration page and checks a file
     page.goto(f"{base}/brand/integration/")

@@ -13,24 +13,14 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from payouts.models import Payout, PayoutStatus
-from tests.connect.factories import PASSWORD, CreatorProfileFactory, UserFactory
+from tests.browser import signed_in_page
+from tests.connect.factories import CreatorProfileFactory, UserFactory
 from tests.payouts.factories import give_available
 from tests.payouts.payout_helpers import assert_ledger_ok, balances
 from tests.payouts.stripe_fixtures import WEBHOOK_SECRET, StripeServer
 from tests.payouts.workers import celery_worker, process_env, wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def signed_in(browser: Browser, base_url: str, email: str) -> Page:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.goto(f"{base_url}/accounts/login/")
-    page.fill("input[name=login]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
-    expect(page.get_by_role("button", name="Sign In")).to_have_count(0)
-    return page
 
 
 def test_a_creator_connects_stripe_asks_two_admins_approve_the_worker_sends_it_is_paid(
@@ -48,7 +38,7 @@ def test_a_creator_connects_stripe_asks_two_admins_approve_the_worker_sends_it_i
     env = process_env(STRIPE_API_BASE=stripe_server.url, STRIPE_MAX_NETWORK_RETRIES="0")
 
     # the creator connects Stripe: our page, Stripe's onboarding page, back to our page
-    page = signed_in(browser, base, creator.user.email)
+    page = signed_in_page(browser, base, creator.user.email)
     page.goto(f"{base}/creator/payouts/settings/")
     screenshot(page, "settings-before")
     page.get_by_role("button", name="Connect with Stripe").click()
@@ -72,7 +62,7 @@ def test_a_creator_connects_stripe_asks_two_admins_approve_the_worker_sends_it_i
 
     with celery_worker(env, name="payout-browser") as worker:
         # the first admin approves from the payout's page: a second approval is needed
-        first = signed_in(browser, base, first_admin.email)
+        first = signed_in_page(browser, base, first_admin.email)
         first.goto(f"{base}/staff/payouts/")
         expect(first.locator("main")).to_contain_text("@ola_runs")
         screenshot(first, "queue")
@@ -85,7 +75,7 @@ def test_a_creator_connects_stripe_asks_two_admins_approve_the_worker_sends_it_i
         screenshot(first, "first-approval")
 
         # a second, different admin approves; the worker sends the transfer
-        second = signed_in(browser, base, second_admin.email)
+        second = signed_in_page(browser, base, second_admin.email)
         second.goto(f"{base}/staff/payouts/{payout.pk}/")
         second.get_by_role("button", name="Give the second approval").click()
         screenshot(second, "second-approval")
